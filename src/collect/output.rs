@@ -1,0 +1,217 @@
+//! Reads the remote script's output: splits byte chunks into lines (chunks
+//! do not align with lines), follows the control lines, and hands log lines on.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+
+use super::{FileInfo, FileState, HostReport, LineSink, RawLine};
+use crate::plan::MARK;
+
+/// Longest log line kept; longer lines are cut (Postfix lines are < 2 KiB).
+const MAX_LINE: usize = 64 * 1024;
+
+/// Turns a stream of output chunks into [`RawLine`]s and file records.
+pub struct OutputReader<'a> {
+    host: Arc<str>,
+    sink: &'a dyn LineSink,
+    pending: Vec<u8>,
+    file: Option<Arc<FileInfo>>,
+    /// The script printed its final marker.
+    pub done: bool,
+    /// The host had no file matching its globs.
+    pub no_files: bool,
+    /// Lines that made no sense (not a control line, no current file).
+    pub stray: u64,
+}
+
+impl<'a> OutputReader<'a> {
+    pub fn new(host: Arc<str>, sink: &'a dyn LineSink) -> Self {
+        OutputReader {
+            host,
+            sink,
+            pending: Vec::new(),
+            file: None,
+            done: false,
+            no_files: false,
+            stray: 0,
+        }
+    }
+
+    /// Feeds one chunk of output.
+    pub fn feed(&mut self, chunk: &[u8], report: &mut HostReport) {
+        let mut rest = chunk;
+        while let Some(pos) = rest.iter().position(|b| *b == b'\n') {
+            let (head, tail) = rest.split_at(pos);
+            if self.pending.is_empty() {
+                self.line(head, report);
+            } else {
+                self.push_pending(head);
+                let line = std::mem::take(&mut self.pending);
+                self.line(&line, report);
+            }
+            rest = &tail[1..];
+        }
+        self.push_pending(rest);
+    }
+
+    /// Ends the stream: a last line without a newline is still a line.
+    pub fn finish(&mut self, report: &mut HostReport) {
+        if !self.pending.is_empty() {
+            let line = std::mem::take(&mut self.pending);
+            self.line(&line, report);
+        }
+    }
+
+    fn push_pending(&mut self, bytes: &[u8]) {
+        let room = MAX_LINE.saturating_sub(self.pending.len());
+        self.pending
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    fn line(&mut self, bytes: &[u8], report: &mut HostReport) {
+        let bytes = &bytes[..bytes.len().min(MAX_LINE)];
+        let text = String::from_utf8_lossy(bytes);
+        if let Some(control) = text.strip_prefix(MARK) {
+            self.control(control, report);
+            return;
+        }
+        let Some(file) = &self.file else {
+            if !text.trim().is_empty() {
+                self.stray += 1;
+            }
+            return;
+        };
+        report.lines += 1;
+        self.sink.line(RawLine {
+            host: self.host.clone(),
+            file: file.clone(),
+            text: text.into_owned(),
+        });
+    }
+
+    fn control(&mut self, control: &str, report: &mut HostReport) {
+        let mut words = control.splitn(6, ' ');
+        match words.next() {
+            Some("file") => {
+                let pass = words.next().and_then(|w| w.parse().ok()).unwrap_or(1);
+                let state = match words.next() {
+                    Some("search") => FileState::Searched,
+                    Some("notool") => FileState::NoTool,
+                    _ => FileState::Skipped,
+                };
+                let mtime = words
+                    .next()
+                    .and_then(|w| w.parse::<i64>().ok())
+                    .unwrap_or(0);
+                let size = words
+                    .next()
+                    .and_then(|w| w.parse::<u64>().ok())
+                    .unwrap_or(0);
+                let path = words.next().unwrap_or("").to_string();
+                let info = Arc::new(FileInfo {
+                    path,
+                    mtime: Utc.timestamp_opt(mtime, 0).single().unwrap_or_default(),
+                    size,
+                    state,
+                    pass,
+                });
+                if state == FileState::Searched {
+                    report.bytes_searched += size;
+                    self.file = Some(info.clone());
+                } else {
+                    self.file = None;
+                }
+                report.files.push((*info).clone());
+            }
+            Some("end") => {
+                let rc = words
+                    .next()
+                    .and_then(|w| w.parse::<i32>().ok())
+                    .unwrap_or(2);
+                if rc > 1 {
+                    let path = self
+                        .file
+                        .as_ref()
+                        .map(|f| f.path.clone())
+                        .unwrap_or_default();
+                    let note = format!("grep failed on {path} (status {rc})");
+                    report.error = Some(match report.error.take() {
+                        Some(e) => format!("{e}; {note}"),
+                        None => note,
+                    });
+                }
+                self.file = None;
+            }
+            Some("nofiles") => self.no_files = true,
+            Some("done") => self.done = true,
+            _ => self.stray += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Lines(Mutex<Vec<(String, String)>>);
+    impl LineSink for Lines {
+        fn line(&self, line: RawLine) {
+            self.0
+                .lock()
+                .unwrap()
+                .push((line.file.path.clone(), line.text));
+        }
+    }
+
+    #[test]
+    fn lines_split_across_chunks_are_joined() {
+        let sink = Lines::default();
+        let mut report = HostReport::new("h1");
+        let mut reader = OutputReader::new("h1".into(), &sink);
+        let output = b"##mailtrace file 1 search 100 2000 /var/log/maillog\nNov 1 a line\nNov 1 other\n##mailtrace end 0\n##mailtrace file 1 skip 50 10 /var/log/maillog.1\n##mailtrace done\n";
+        for chunk in output.chunks(7) {
+            reader.feed(chunk, &mut report);
+        }
+        reader.finish(&mut report);
+        let lines = sink.0.lock().unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0], ("/var/log/maillog".into(), "Nov 1 a line".into()));
+        assert!(reader.done);
+        assert_eq!(report.files.len(), 2);
+        assert_eq!(report.files[1].state, FileState::Skipped);
+        assert_eq!(report.bytes_searched, 2000);
+        assert!(report.error.is_none());
+    }
+
+    #[test]
+    fn grep_errors_are_reported_and_names_with_spaces_survive() {
+        let sink = Lines::default();
+        let mut report = HostReport::new("h1");
+        let mut reader = OutputReader::new("h1".into(), &sink);
+        reader.feed(
+            b"##mailtrace file 2 search 1 2 /logs/mail log\n##mailtrace end 2\n",
+            &mut report,
+        );
+        assert_eq!(report.files[0].path, "/logs/mail log");
+        assert_eq!(report.files[0].pass, 2);
+        assert!(report.error.as_deref().unwrap().contains("status 2"));
+        assert!(!reader.done);
+    }
+
+    #[test]
+    fn overlong_lines_are_cut_not_kept_whole() {
+        let sink = Lines::default();
+        let mut report = HostReport::new("h1");
+        let mut reader = OutputReader::new("h1".into(), &sink);
+        reader.feed(b"##mailtrace file 1 search 1 2 /l\n", &mut report);
+        let long = vec![b'x'; MAX_LINE * 3];
+        for chunk in long.chunks(1000) {
+            reader.feed(chunk, &mut report);
+        }
+        reader.feed(b"\n", &mut report);
+        assert_eq!(sink.0.lock().unwrap()[0].1.len(), MAX_LINE);
+    }
+}

@@ -1,0 +1,167 @@
+//! `query`: one expanding search on the chosen hosts, returning every line of
+//! every queue ID whose lines match a keyword, grouped by host and queue ID.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+
+use super::ingest::{ParseSink, Parsed};
+use super::WindowView;
+use crate::collect::Collector;
+use crate::plan::SearchRequest;
+use crate::time::Window;
+
+#[derive(Debug, Clone)]
+pub struct QueryRequest {
+    pub hosts: Vec<String>,
+    pub keywords: Vec<String>,
+    pub window: Window,
+    /// How far past the window the lines of a matching queue ID are collected.
+    pub follow: Duration,
+}
+
+/// Lines of one queue ID (or of `NOQUEUE` rejections) on one host.
+#[derive(Debug, Clone, Serialize)]
+pub struct MailLines {
+    /// `None` for lines without a queue ID (NOQUEUE rejections and the like).
+    pub mail_id: Option<String>,
+    pub first: DateTime<FixedOffset>,
+    pub lines: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryHost {
+    pub name: String,
+    pub error: Option<String>,
+    pub files_searched: usize,
+    pub mails: Vec<MailLines>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryRun {
+    pub keywords: Vec<String>,
+    pub window: WindowView,
+    /// Every queue ID found, in time order.
+    pub mail_ids: Vec<String>,
+    pub hosts: Vec<QueryHost>,
+    pub elapsed_ms: u64,
+    pub unparsed_lines: u64,
+}
+
+impl QueryRun {
+    pub fn line_count(&self) -> usize {
+        self.hosts
+            .iter()
+            .flat_map(|h| &h.mails)
+            .map(|m| m.lines.len())
+            .sum()
+    }
+}
+
+pub async fn run_query(collector: &Arc<Collector>, request: &QueryRequest) -> QueryRun {
+    let started = Instant::now();
+    let inventory = collector.inventory();
+    let jobs: Vec<(String, SearchRequest)> = request
+        .hosts
+        .iter()
+        .map(|h| {
+            (
+                h.clone(),
+                SearchRequest {
+                    patterns: request.keywords.clone(),
+                    ignore_case: true,
+                    window: request.window,
+                    expand: Some(request.window.extended(request.follow)),
+                },
+            )
+        })
+        .collect();
+    let sink = ParseSink::new(inventory, 1);
+    let reports = collector.search(jobs, sink.clone()).await;
+    let parsed = sink.take();
+    let in_window = |p: &Parsed| request.window.contains(p.event.time.to_utc());
+
+    let mut hosts = Vec::new();
+    let mut all_ids: Vec<(DateTime<FixedOffset>, String)> = Vec::new();
+    for report in &reports {
+        let mine: Vec<&Parsed> = parsed.iter().filter(|p| p.host == report.host).collect();
+        // queue IDs with a matching line inside the window
+        let matched: Vec<&str> = mine
+            .iter()
+            .filter(|p| p.pass == 1 && in_window(p))
+            .filter_map(|p| p.event.queue_id.as_deref())
+            .collect();
+        let mut groups: BTreeMap<Option<String>, Vec<&Parsed>> = BTreeMap::new();
+        for p in &mine {
+            let key = p.event.queue_id.clone();
+            let keep = match &key {
+                Some(q) => matched.contains(&q.as_str()),
+                None => p.pass == 1 && in_window(p),
+            };
+            if keep {
+                groups.entry(key).or_default().push(p);
+            }
+        }
+        let mut mails: Vec<MailLines> = groups
+            .into_iter()
+            .map(|(mail_id, mut lines)| {
+                lines.sort_by_key(|p| p.event.time);
+                let mut texts: Vec<String> = Vec::new();
+                for p in &lines {
+                    let text = raw_text(p);
+                    if !texts.contains(&text) {
+                        texts.push(text);
+                    }
+                }
+                MailLines {
+                    mail_id,
+                    first: lines[0].event.time,
+                    lines: texts,
+                }
+            })
+            .collect();
+        mails.sort_by_key(|m| m.first);
+        for m in &mails {
+            if let Some(id) = &m.mail_id {
+                all_ids.push((m.first, id.clone()));
+            }
+        }
+        hosts.push(QueryHost {
+            name: report.host.clone(),
+            error: report.error.clone(),
+            files_searched: report
+                .files
+                .iter()
+                .filter(|f| f.pass == 1 && f.state == crate::collect::FileState::Searched)
+                .count(),
+            mails,
+        });
+    }
+    all_ids.sort();
+    QueryRun {
+        keywords: request.keywords.clone(),
+        window: WindowView::new(&request.window, &inventory.zone),
+        mail_ids: all_ids.into_iter().map(|(_, id)| id).collect(),
+        hosts,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        unparsed_lines: sink.unparsed.load(Ordering::Relaxed),
+    }
+}
+
+/// The line as logged, rebuilt from its parts in the line's own offset.
+fn raw_text(p: &Parsed) -> String {
+    let e = &p.event;
+    let pid = e.pid.map(|p| format!("[{p}]")).unwrap_or_default();
+    format!(
+        "{} {} {}{}: {}",
+        e.time.format("%Y-%m-%dT%H:%M:%S%:z"),
+        e.log_host,
+        e.program,
+        pid,
+        e.message
+    )
+}

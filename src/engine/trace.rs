@@ -1,0 +1,347 @@
+//! The trace round loop: seed search, then Message-IDs and queue IDs until
+//! nothing new turns up (at most `max_rounds`).
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::directory::InventoryDirectory;
+use super::ingest::{ParseSink, Parsed};
+use super::{Progress, WindowView};
+use crate::collect::{Collector, HostReport};
+use crate::plan::SearchRequest;
+use crate::time::Window;
+use crate::trace::{correlate, next_searches, Record, Trace};
+
+/// What to trace.
+#[derive(Debug, Clone)]
+pub struct TraceRequest {
+    /// Inventory names of the hosts to start on.
+    pub hosts: Vec<String>,
+    pub keywords: Vec<String>,
+    pub mail_id: Option<String>,
+    pub message_id: Option<String>,
+    pub window: Window,
+    /// How far past the window later rounds look (deferred mail is retried for days).
+    pub follow: Duration,
+    pub max_rounds: usize,
+}
+
+/// The request as echoed in the result.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryEcho {
+    pub hosts: Vec<String>,
+    pub keywords: Vec<String>,
+    pub mail_id: Option<String>,
+    pub message_id: Option<String>,
+    pub window: WindowView,
+}
+
+/// One host over the whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostSummary {
+    pub name: String,
+    pub searched: bool,
+    pub files: usize,
+    pub files_skipped: usize,
+    pub bytes_searched: u64,
+    pub lines: u64,
+    pub elapsed_ms: u64,
+    pub error: Option<String>,
+}
+
+/// One round: which hosts, how long each took.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundStat {
+    pub round: usize,
+    pub elapsed_ms: u64,
+    pub hosts: BTreeMap<String, u64>,
+    pub patterns: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    pub rounds: usize,
+    pub elapsed_ms: u64,
+    /// The round limit stopped the search before it was complete.
+    pub cut: bool,
+    pub unparsed_lines: u64,
+    pub unparsed_examples: Vec<String>,
+    pub per_round: Vec<RoundStat>,
+}
+
+/// The full answer of a trace run (the JSON object of `--format json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceRun {
+    pub query: QueryEcho,
+    #[serde(flatten)]
+    pub trace: Trace,
+    pub hosts: Vec<HostSummary>,
+    pub stats: Stats,
+}
+
+impl TraceRun {
+    /// Hosts whose search failed.
+    pub fn failed_hosts(&self) -> Vec<&HostSummary> {
+        self.hosts.iter().filter(|h| h.error.is_some()).collect()
+    }
+}
+
+/// Runs the rounds and correlates everything found.
+pub async fn run_trace(
+    collector: &Arc<Collector>,
+    request: &TraceRequest,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> TraceRun {
+    let started = Instant::now();
+    let inventory = collector.inventory();
+    let directory = InventoryDirectory(inventory);
+    let tracked: Vec<String> = inventory.tracked_hosts().map(|h| h.name.clone()).collect();
+    let later = request.window.extended(request.follow);
+    let mut parsed: Vec<Parsed> = Vec::new();
+    let mut searched: HashSet<(String, String)> = HashSet::new();
+    let mut summaries: BTreeMap<String, HostSummary> = BTreeMap::new();
+    let mut per_round = Vec::new();
+    let mut unparsed = 0;
+    let mut examples = Vec::new();
+
+    let mut jobs = first_round(request, &tracked);
+    for (host, r) in &jobs {
+        for p in &r.patterns {
+            searched.insert((host.clone(), p.clone()));
+        }
+    }
+    let mut round = 0;
+    let mut cut = false;
+    while !jobs.is_empty() {
+        if round == request.max_rounds {
+            cut = true;
+            break;
+        }
+        round += 1;
+        progress(Progress::Round {
+            round,
+            hosts: jobs.iter().map(|(h, _)| h.clone()).collect(),
+        });
+        let patterns = jobs.iter().map(|(_, r)| r.patterns.len()).sum();
+        let sink = ParseSink::new(inventory, round);
+        let round_started = Instant::now();
+        let reports = collector.search(jobs, sink.clone()).await;
+        for report in &reports {
+            progress(Progress::HostDone {
+                host: report.host.clone(),
+                lines: report.lines,
+                error: report.error.clone(),
+            });
+        }
+        per_round.push(RoundStat {
+            round,
+            elapsed_ms: round_started.elapsed().as_millis() as u64,
+            hosts: reports
+                .iter()
+                .map(|r| (r.host.clone(), r.elapsed.as_millis() as u64))
+                .collect(),
+            patterns,
+        });
+        merge(&mut summaries, &reports);
+        unparsed += sink.unparsed.load(Ordering::Relaxed);
+        for e in sink
+            .examples
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            if examples.len() < 3 {
+                examples.push(e);
+            }
+        }
+        let new = sink.take();
+        for p in new.iter().filter(|p| p.pass == 2) {
+            if let Some(q) = &p.event.queue_id {
+                searched.insert((p.host.clone(), q.clone()));
+            }
+        }
+        parsed.extend(new);
+        let records = records(&parsed, request);
+        jobs = next_round(&records, &directory, &tracked, &mut searched, &later);
+    }
+
+    let records = records(&parsed, request);
+    let trace = correlate(&records, &directory);
+    for name in inventory.hosts.iter().map(|h| &h.name) {
+        summaries
+            .entry(name.clone())
+            .or_insert_with(|| HostSummary {
+                name: name.clone(),
+                searched: false,
+                files: 0,
+                files_skipped: 0,
+                bytes_searched: 0,
+                lines: 0,
+                elapsed_ms: 0,
+                error: None,
+            });
+    }
+    TraceRun {
+        query: QueryEcho {
+            hosts: request.hosts.clone(),
+            keywords: request.keywords.clone(),
+            mail_id: request.mail_id.clone(),
+            message_id: request.message_id.clone(),
+            window: WindowView::new(&request.window, &inventory.zone),
+        },
+        trace,
+        hosts: inventory
+            .hosts
+            .iter()
+            .filter_map(|h| summaries.remove(&h.name))
+            .collect(),
+        stats: Stats {
+            rounds: round,
+            elapsed_ms: started.elapsed().as_millis() as u64,
+            cut,
+            unparsed_lines: unparsed,
+            unparsed_examples: examples,
+            per_round,
+        },
+    }
+}
+
+fn first_round(request: &TraceRequest, tracked: &[String]) -> Vec<(String, SearchRequest)> {
+    let later = request.window.extended(request.follow);
+    if let Some(mid) = &request.message_id {
+        return tracked
+            .iter()
+            .map(|h| {
+                (
+                    h.clone(),
+                    SearchRequest {
+                        patterns: vec![mid.clone()],
+                        ignore_case: false,
+                        window: request.window,
+                        expand: Some(later),
+                    },
+                )
+            })
+            .collect();
+    }
+    let (patterns, ignore_case, expand) = match &request.mail_id {
+        Some(id) => (vec![id.clone()], false, None),
+        None => (request.keywords.clone(), true, Some(later)),
+    };
+    request
+        .hosts
+        .iter()
+        .filter(|h| tracked.contains(h))
+        .map(|h| {
+            (
+                h.clone(),
+                SearchRequest {
+                    patterns: patterns.clone(),
+                    ignore_case,
+                    window: request.window,
+                    expand,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Marks the lines that start the trace.
+fn records(parsed: &[Parsed], request: &TraceRequest) -> Vec<Record> {
+    parsed
+        .iter()
+        .map(|p| Record {
+            host: p.host.clone(),
+            event: p.event.clone(),
+            seed: is_seed(p, request),
+        })
+        .collect()
+}
+
+fn is_seed(p: &Parsed, request: &TraceRequest) -> bool {
+    let in_window = request
+        .window
+        .contains(p.event.time.with_timezone(&chrono::Utc));
+    if let Some(mid) = &request.message_id {
+        return matches!(&p.event.kind, crate::parse::EventKind::MessageId { message_id } if message_id == mid);
+    }
+    if !request.hosts.contains(&p.host) || !in_window {
+        return false;
+    }
+    match &request.mail_id {
+        Some(id) => p.event.queue_id.as_deref() == Some(id.as_str()),
+        None => {
+            p.round == 1
+                && p.pass == 1
+                && request.keywords.iter().any(|k| {
+                    p.event
+                        .message
+                        .to_ascii_lowercase()
+                        .contains(&k.to_ascii_lowercase())
+                })
+        }
+    }
+}
+
+fn next_round(
+    records: &[Record],
+    directory: &InventoryDirectory,
+    tracked: &[String],
+    searched: &mut HashSet<(String, String)>,
+    window: &Window,
+) -> Vec<(String, SearchRequest)> {
+    let mut by_host: BTreeMap<String, SearchRequest> = BTreeMap::new();
+    for need in next_searches(records, directory, tracked) {
+        if !searched.insert((need.host.clone(), need.pattern.clone())) {
+            continue;
+        }
+        let entry = by_host
+            .entry(need.host.clone())
+            .or_insert_with(|| SearchRequest {
+                patterns: Vec::new(),
+                ignore_case: false,
+                window: *window,
+                expand: None,
+            });
+        entry.patterns.push(need.pattern);
+        if need.expand {
+            entry.expand = Some(*window);
+        }
+    }
+    by_host.into_iter().collect()
+}
+
+fn merge(summaries: &mut BTreeMap<String, HostSummary>, reports: &[HostReport]) {
+    for r in reports {
+        let s = summaries
+            .entry(r.host.clone())
+            .or_insert_with(|| HostSummary {
+                name: r.host.clone(),
+                searched: false,
+                files: 0,
+                files_skipped: 0,
+                bytes_searched: 0,
+                lines: 0,
+                elapsed_ms: 0,
+                error: None,
+            });
+        s.searched = true;
+        let searched = r
+            .files
+            .iter()
+            .filter(|f| f.state == crate::collect::FileState::Searched)
+            .count();
+        s.files = s.files.max(searched);
+        s.files_skipped = s.files_skipped.max(r.files.len() - searched);
+        s.bytes_searched += r.bytes_searched;
+        s.lines += r.lines;
+        s.elapsed_ms += r.elapsed.as_millis() as u64;
+        if r.error.is_some() {
+            s.error = r.error.clone();
+        }
+    }
+}

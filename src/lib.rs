@@ -1,0 +1,17 @@
+//! mailtrace: follow mail across Postfix relays by searching each host's logs
+//! over SSH and joining what comes back into one cross-host trace.
+//!
+//! The modules follow the data: [`inventory`] → [`plan`] → [`collect`] →
+//! [`parse`] → [`trace`] (correlation), driven in rounds by [`engine`] and
+//! shown by [`render`]; [`cli`] and [`demo`] are front ends.
+
+pub mod cli;
+pub mod collect;
+pub mod demo;
+pub mod engine;
+pub mod inventory;
+pub mod parse;
+pub mod plan;
+pub mod render;
+pub mod time;
+pub mod trace;

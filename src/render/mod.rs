@@ -1,0 +1,37 @@
+//! Render: turn results into text, JSON or DOT. No decisions here, only
+//! presentation.
+
+mod query_text;
+mod trace_text;
+
+pub use query_text::query_text;
+pub use trace_text::trace_text;
+
+use serde::Serialize;
+
+/// Pretty JSON of any result.
+pub fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// The resolved window as a header line: in the zone, then in UTC.
+pub fn window_line(window: &crate::engine::WindowView) -> String {
+    let utc = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .map(|t| t.to_utc().format("%Y-%m-%d %H:%M:%SZ").to_string())
+            .unwrap_or_else(|_| t.to_string())
+    };
+    let local = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_else(|_| t.to_string())
+    };
+    format!(
+        "Window: {} → {} ({})  =  {} → {}",
+        local(&window.from),
+        local(&window.to),
+        window.zone,
+        utc(&window.from),
+        utc(&window.to)
+    )
+}

@@ -1,0 +1,195 @@
+//! Hops: where each delivery attempt handed the message, resolved to the
+//! next instance when its logs are ours, or to a named node when they are not.
+
+use std::collections::HashMap;
+
+use super::directory::HostDirectory;
+use super::instance::{Attempt, Instance};
+use crate::parse::{DeliveryStatus, Peer, Relay};
+
+/// How two instances are joined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    /// Relayed to another host.
+    Hop,
+    /// Stayed on the same host under a new queue ID (content filter, forward).
+    Internal,
+    /// A bounce or delay notification about the message.
+    Notification,
+}
+
+/// A resolved join from one instance to another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Link {
+    pub from: usize,
+    pub to: usize,
+    pub kind: LinkKind,
+}
+
+/// Where one attempt went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Another instance we have the lines of.
+    Instance { index: usize, kind: LinkKind },
+    /// A tracked inventory host, but the queue ID was not (yet) found there.
+    Missing {
+        host: String,
+        queue_id: Option<String>,
+    },
+    /// An inventory host whose logs are not searched.
+    Untracked(String),
+    /// A host outside the inventory, by the name it was logged under.
+    External(String),
+    /// Delivered on this host (mailbox, LMTP, pipe...).
+    Local,
+}
+
+/// Index of instances by (host, queue ID).
+pub struct InstanceIndex(HashMap<(String, String), Vec<usize>>);
+
+impl InstanceIndex {
+    pub fn new(instances: &[Instance]) -> Self {
+        let mut map: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        for (i, inst) in instances.iter().enumerate() {
+            map.entry((inst.host.clone(), inst.queue_id.clone()))
+                .or_default()
+                .push(i);
+        }
+        InstanceIndex(map)
+    }
+
+    /// The instance of `queue_id` on `host` closest in time to `near`.
+    pub fn find(
+        &self,
+        instances: &[Instance],
+        host: &str,
+        queue_id: &str,
+        near: chrono::DateTime<chrono::FixedOffset>,
+    ) -> Option<usize> {
+        self.0
+            .get(&(host.to_string(), queue_id.to_string()))?
+            .iter()
+            .copied()
+            .filter(|i| (instances[*i].first - near).num_days().abs() <= 2)
+            .min_by_key(|i| (instances[*i].first - near).num_seconds().abs())
+    }
+}
+
+/// Where an attempt went, seen from instance `from`.
+pub fn target_of(
+    instances: &[Instance],
+    index: &InstanceIndex,
+    from: usize,
+    attempt: &Attempt,
+    directory: &dyn HostDirectory,
+) -> Target {
+    let inst = &instances[from];
+    let d = &attempt.delivery;
+    if let Some(next) = &d.forwarded_as {
+        return same_host(instances, index, inst, next, attempt);
+    }
+    let peer = match &d.relay {
+        Relay::Named { .. } => return Target::Local,
+        Relay::Remote(peer) => peer,
+    };
+    if is_loopback(peer) || resolve_peer(peer, directory).is_some_and(|r| r.name == inst.host) {
+        return match &d.queued_as {
+            Some(next) => same_host(instances, index, inst, next, attempt),
+            None => Target::Local,
+        };
+    }
+    match resolve_peer(peer, directory) {
+        Some(host) if !host.tracked => Target::Untracked(host.name),
+        Some(host) => match &d.queued_as {
+            Some(next) if d.status == DeliveryStatus::Sent => {
+                match index.find(instances, &host.name, next, attempt.time) {
+                    Some(i) => Target::Instance {
+                        index: i,
+                        kind: LinkKind::Hop,
+                    },
+                    None => Target::Missing {
+                        host: host.name,
+                        queue_id: Some(next.clone()),
+                    },
+                }
+            }
+            _ if attempt.service == "lmtp" && d.status == DeliveryStatus::Sent => Target::Local,
+            _ => Target::Missing {
+                host: host.name,
+                queue_id: None,
+            },
+        },
+        None => Target::External(external_name(peer)),
+    }
+}
+
+fn same_host(
+    instances: &[Instance],
+    index: &InstanceIndex,
+    inst: &Instance,
+    next: &str,
+    attempt: &Attempt,
+) -> Target {
+    match index.find(instances, &inst.host, next, attempt.time) {
+        Some(i) => Target::Instance {
+            index: i,
+            kind: LinkKind::Internal,
+        },
+        None => Target::Missing {
+            host: inst.host.clone(),
+            queue_id: Some(next.to_string()),
+        },
+    }
+}
+
+/// The inventory host a peer stands for: by name first, then by IP.
+pub fn resolve_peer(peer: &Peer, directory: &dyn HostDirectory) -> Option<super::Resolved> {
+    directory
+        .resolve(&peer.name)
+        .or_else(|| peer.ip.as_deref().and_then(|ip| directory.resolve(ip)))
+}
+
+/// How a host outside the inventory is named: as logged, or its IP when the
+/// name is `unknown`.
+pub fn external_name(peer: &Peer) -> String {
+    match (&peer.ip, peer.name.as_str()) {
+        (Some(ip), "unknown") => ip.clone(),
+        _ => peer.name.clone(),
+    }
+}
+
+fn is_loopback(peer: &Peer) -> bool {
+    let ip = peer.ip.as_deref().unwrap_or("");
+    ip.starts_with("127.") || ip == "::1" || peer.name == "localhost"
+}
+
+/// Every join between instances: hops, same-host hand-overs, notifications.
+pub fn resolve(instances: &[Instance], directory: &dyn HostDirectory) -> Vec<Link> {
+    let index = InstanceIndex::new(instances);
+    let mut links = Vec::new();
+    for (from, inst) in instances.iter().enumerate() {
+        for attempt in &inst.attempts {
+            if attempt.delivery.status != DeliveryStatus::Sent {
+                continue;
+            }
+            if let Target::Instance { index: to, kind } =
+                target_of(instances, &index, from, attempt, directory)
+            {
+                let link = Link { from, to, kind };
+                if !links.contains(&link) {
+                    links.push(link);
+                }
+            }
+        }
+        for (time, _, next) in &inst.notifications {
+            if let Some(to) = index.find(instances, &inst.host, next, *time) {
+                links.push(Link {
+                    from,
+                    to,
+                    kind: LinkKind::Notification,
+                });
+            }
+        }
+    }
+    links
+}

@@ -1,0 +1,244 @@
+//! Each recipient's final state, found by following its hand-offs from the
+//! entry instance until an attempt ends it (or the logs run out).
+
+use std::collections::HashSet;
+
+use super::directory::HostDirectory;
+use super::instance::{Attempt, Instance};
+use super::links::{target_of, InstanceIndex, LinkKind, Target};
+use super::model::{RecipientOutcome, State};
+use crate::parse::DeliveryStatus;
+
+/// Outcomes of every recipient of the instance `entry`.
+pub fn recipient_outcomes(
+    instances: &[Instance],
+    index: &InstanceIndex,
+    entry: usize,
+    directory: &dyn HostDirectory,
+) -> Vec<RecipientOutcome> {
+    let mut out = Vec::new();
+    let mut visited = HashSet::new();
+    let walker = Walker {
+        instances,
+        index,
+        directory,
+    };
+    let recipients = instances[entry].recipients();
+    if recipients.is_empty() {
+        out.push(walker.silent(entry, "", None, 0));
+    }
+    for r in recipients {
+        walker.walk(entry, &r, None, 0, &mut visited, &mut out);
+    }
+    out
+}
+
+struct Walker<'a> {
+    instances: &'a [Instance],
+    index: &'a InstanceIndex,
+    directory: &'a dyn HostDirectory,
+}
+
+impl Walker<'_> {
+    fn walk(
+        &self,
+        i: usize,
+        recipient: &str,
+        original: Option<&str>,
+        hops: usize,
+        visited: &mut HashSet<(usize, String)>,
+        out: &mut Vec<RecipientOutcome>,
+    ) {
+        if !visited.insert((i, recipient.to_string())) {
+            let mut o = self.silent(i, recipient, original, hops);
+            o.note = Some("the path returns to an instance already visited (loop)".into());
+            out.push(o);
+            return;
+        }
+        let inst = &self.instances[i];
+        let Some(last) = inst.last_attempt(recipient) else {
+            out.push(self.silent(i, recipient, original, hops));
+            return;
+        };
+        let state = match last.delivery.status {
+            DeliveryStatus::Sent => None,
+            DeliveryStatus::Deferred if inst.expired => Some(State::Expired),
+            DeliveryStatus::Deferred => Some(State::Deferred),
+            DeliveryStatus::Bounced => Some(State::Bounced),
+            DeliveryStatus::Expired => Some(State::Expired),
+            DeliveryStatus::Undeliverable | DeliveryStatus::Deliverable => Some(State::Unknown),
+        };
+        if let Some(state) = state {
+            // a failed hand-off to another host is a hop too
+            let reached = match &last.delivery.relay {
+                crate::parse::Relay::Remote(_) => hops + 1,
+                crate::parse::Relay::Named { .. } => hops,
+            };
+            out.push(outcome(
+                inst, last, recipient, original, state, &inst.host, reached, None,
+            ));
+            return;
+        }
+        match target_of(self.instances, self.index, i, last, self.directory) {
+            Target::Local => out.push(outcome(
+                inst,
+                last,
+                recipient,
+                original,
+                State::Delivered,
+                &inst.host,
+                hops,
+                None,
+            )),
+            Target::External(name) => out.push(outcome(
+                inst,
+                last,
+                recipient,
+                original,
+                State::Relayed,
+                &name,
+                hops + 1,
+                None,
+            )),
+            Target::Untracked(name) => out.push(outcome(
+                inst,
+                last,
+                recipient,
+                original,
+                State::Untracked,
+                &name,
+                hops + 1,
+                Some(format!("handed to {name}, whose logs are not searched")),
+            )),
+            Target::Missing { host, queue_id } => out.push(outcome(
+                inst,
+                last,
+                recipient,
+                original,
+                State::Unknown,
+                &host,
+                hops + 1,
+                Some(match queue_id {
+                    Some(q) => format!("handed to {host} as {q}, but {host}'s logs do not show it"),
+                    None => format!("handed to {host} without a queue ID to follow"),
+                }),
+            )),
+            Target::Instance { index: j, kind } => {
+                let next_hops = if kind == LinkKind::Hop {
+                    hops + 1
+                } else {
+                    hops
+                };
+                let next = &self.instances[j];
+                let origin = original.or(Some(recipient));
+                let followers = followers(next, recipient);
+                if followers.is_empty() {
+                    self.walk(j, recipient, original, next_hops, visited, out);
+                }
+                for f in followers {
+                    let keep = if f == recipient { original } else { origin };
+                    self.walk(j, &f, keep, next_hops, visited, out);
+                }
+            }
+        }
+    }
+
+    /// The outcome of a recipient with no delivery attempt on instance `i`.
+    fn silent(
+        &self,
+        i: usize,
+        recipient: &str,
+        original: Option<&str>,
+        hops: usize,
+    ) -> RecipientOutcome {
+        let inst = &self.instances[i];
+        let reject = inst
+            .rejects
+            .iter()
+            .find(|(_, r)| r.to.as_deref().is_none_or(|to| to == recipient));
+        let (state, note) = if let Some((_, r)) = reject {
+            (
+                State::Rejected,
+                Some(format!("{} by {} on {}", r.action, r.stage, inst.host)),
+            )
+        } else if inst.actions.iter().any(|a| a.contains("discard")) {
+            (State::Discarded, None)
+        } else if inst.actions.iter().any(|a| a.contains("hold")) {
+            (State::Held, None)
+        } else if inst.expired {
+            (State::Expired, None)
+        } else {
+            (
+                State::Unknown,
+                Some(format!(
+                    "no delivery attempt logged for {} on {}",
+                    inst.queue_id, inst.host
+                )),
+            )
+        };
+        RecipientOutcome {
+            address: recipient.to_string(),
+            original: original.filter(|o| *o != recipient).map(str::to_string),
+            state,
+            host: inst.host.clone(),
+            mail_id: Some(inst.queue_id.clone()),
+            dsn: reject.and_then(|(_, r)| r.dsn.clone()),
+            smtp_code: reject.and_then(|(_, r)| r.smtp_code),
+            reply: reject.map(|(_, r)| r.reason.clone()),
+            time: Some(reject.map(|(t, _)| *t).unwrap_or(inst.last)),
+            hops,
+            note,
+        }
+    }
+}
+
+/// The recipients of `next` that continue `recipient`: the same address, or
+/// the addresses an alias or list expanded it into.
+fn followers(next: &Instance, recipient: &str) -> Vec<String> {
+    let all = next.recipients();
+    if all.iter().any(|r| r == recipient) {
+        return vec![recipient.to_string()];
+    }
+    let expanded: Vec<String> = next
+        .attempts
+        .iter()
+        .filter(|a| a.delivery.orig_to.as_deref() == Some(recipient))
+        .map(|a| a.delivery.to.clone())
+        .fold(Vec::new(), |mut v, r| {
+            if !v.contains(&r) {
+                v.push(r);
+            }
+            v
+        });
+    if !expanded.is_empty() {
+        return expanded;
+    }
+    all
+}
+
+#[allow(clippy::too_many_arguments)]
+fn outcome(
+    inst: &Instance,
+    attempt: &Attempt,
+    recipient: &str,
+    original: Option<&str>,
+    state: State,
+    host: &str,
+    hops: usize,
+    note: Option<String>,
+) -> RecipientOutcome {
+    let d = &attempt.delivery;
+    RecipientOutcome {
+        address: recipient.to_string(),
+        original: original.filter(|o| *o != recipient).map(str::to_string),
+        state,
+        host: host.to_string(),
+        mail_id: Some(inst.queue_id.clone()),
+        dsn: d.dsn.clone(),
+        smtp_code: d.smtp_code,
+        reply: Some(d.reply.clone()),
+        time: Some(attempt.time),
+        hops,
+        note,
+    }
+}
