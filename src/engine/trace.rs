@@ -53,6 +53,21 @@ pub struct HostSummary {
     pub error: Option<String>,
 }
 
+impl HostSummary {
+    fn new(name: &str) -> Self {
+        HostSummary {
+            name: name.to_string(),
+            searched: false,
+            files: 0,
+            files_skipped: 0,
+            bytes_searched: 0,
+            lines: 0,
+            elapsed_ms: 0,
+            error: None,
+        }
+    }
+}
+
 /// One round: which hosts, how long each took.
 #[derive(Debug, Clone, Serialize)]
 pub struct RoundStat {
@@ -170,20 +185,12 @@ pub async fn run_trace(
     }
 
     let records = records(&parsed, request);
-    let trace = correlate(&records, &directory);
+    let mut trace = correlate(&records, &directory);
+    explain_failures(&mut trace, &summaries);
     for name in inventory.hosts.iter().map(|h| &h.name) {
         summaries
             .entry(name.clone())
-            .or_insert_with(|| HostSummary {
-                name: name.clone(),
-                searched: false,
-                files: 0,
-                files_skipped: 0,
-                bytes_searched: 0,
-                lines: 0,
-                elapsed_ms: 0,
-                error: None,
-            });
+            .or_insert_with(|| HostSummary::new(name));
     }
     TraceRun {
         query: QueryEcho {
@@ -252,8 +259,11 @@ fn first_round(request: &TraceRequest, tracked: &[String]) -> Vec<(String, Searc
 
 /// Marks the lines that start the trace.
 fn records(parsed: &[Parsed], request: &TraceRequest) -> Vec<Record> {
-    parsed
-        .iter()
+    // hosts answer in any order: fix one, keeping each host's file order
+    let mut ordered: Vec<&Parsed> = parsed.iter().collect();
+    ordered.sort_by(|a, b| a.host.cmp(&b.host).then(a.round.cmp(&b.round)));
+    ordered
+        .into_iter()
         .map(|p| Record {
             host: p.host.clone(),
             event: p.event.clone(),
@@ -319,29 +329,46 @@ fn merge(summaries: &mut BTreeMap<String, HostSummary>, reports: &[HostReport]) 
     for r in reports {
         let s = summaries
             .entry(r.host.clone())
-            .or_insert_with(|| HostSummary {
-                name: r.host.clone(),
-                searched: false,
-                files: 0,
-                files_skipped: 0,
-                bytes_searched: 0,
-                lines: 0,
-                elapsed_ms: 0,
-                error: None,
-            });
+            .or_insert_with(|| HostSummary::new(&r.host));
         s.searched = true;
-        let searched = r
-            .files
-            .iter()
-            .filter(|f| f.state == crate::collect::FileState::Searched)
-            .count();
-        s.files = s.files.max(searched);
-        s.files_skipped = s.files_skipped.max(r.files.len() - searched);
+        let mut searched: Vec<&str> = Vec::new();
+        let mut listed: Vec<&str> = Vec::new();
+        for f in &r.files {
+            if !listed.contains(&f.path.as_str()) {
+                listed.push(&f.path);
+            }
+            if f.state == crate::collect::FileState::Searched
+                && !searched.contains(&f.path.as_str())
+            {
+                searched.push(&f.path);
+            }
+        }
+        s.files = s.files.max(searched.len());
+        s.files_skipped = s.files_skipped.max(listed.len() - searched.len());
         s.bytes_searched += r.bytes_searched;
         s.lines += r.lines;
         s.elapsed_ms += r.elapsed.as_millis() as u64;
         if r.error.is_some() {
             s.error = r.error.clone();
+        }
+    }
+}
+
+/// Says which unknown outcomes are unknown because a host could not be searched.
+fn explain_failures(trace: &mut Trace, summaries: &BTreeMap<String, HostSummary>) {
+    let failed = |host: &str| summaries.get(host).and_then(|s| s.error.clone());
+    let outcomes = trace.recipients.iter_mut().chain(
+        trace
+            .messages
+            .iter_mut()
+            .flat_map(|m| m.recipients.iter_mut()),
+    );
+    for r in outcomes {
+        if r.state != crate::trace::State::Unknown {
+            continue;
+        }
+        if let Some(error) = failed(&r.host) {
+            r.note = Some(format!("{} could not be searched: {error}", r.host));
         }
     }
 }

@@ -232,22 +232,15 @@ fn message(
     let mut members = members.to_vec();
     members.sort_by_key(|i| instances[*i].first);
     // roots: members no hop or hand-over leads to, earliest first
-    let roots: Vec<usize> = members
-        .iter()
-        .copied()
-        .filter(|i| {
-            !links.iter().any(|l| {
-                l.to == *i && l.kind != LinkKind::Notification && members.contains(&l.from)
-            })
-        })
-        .collect();
-    let entry = roots.first().copied().unwrap_or(members[0]);
+    let roots = roots_or(&members, members[0], links);
+    let entry = roots[0];
     let first = &instances[entry];
     let mut recipients = Vec::new();
-    for root in if roots.is_empty() { vec![entry] } else { roots } {
-        recipients.extend(recipient_outcomes(instances, index, root, directory));
+    for root in &roots {
+        recipients.extend(recipient_outcomes(instances, index, *root, directory));
     }
-    let edges = edges(instances, index, &members, directory);
+    let path_order = bfs_order(&members, &roots, links);
+    let edges = edges(instances, index, &path_order, directory);
     let mut nodes = vec![first.host.clone()];
     for e in &edges {
         for n in [&e.from, &e.to] {
@@ -277,10 +270,53 @@ fn message(
         hop_count,
         recipients,
         graph_dot: String::new(),
-        instances: members.iter().map(|i| view(&instances[*i])).collect(),
+        instances: path_order.iter().map(|i| view(&instances[*i])).collect(),
     };
     m.graph_dot = super::graph::to_dot(&m.nodes, &m.edges, directory);
     m
+}
+
+/// The roots, or the entry when every member has a predecessor (a loop).
+fn roots_or(members: &[usize], entry: usize, links: &[Link]) -> Vec<usize> {
+    let roots: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|i| {
+            !links.iter().any(|l| {
+                l.to == *i && l.kind != LinkKind::Notification && members.contains(&l.from)
+            })
+        })
+        .collect();
+    if roots.is_empty() {
+        vec![entry]
+    } else {
+        roots
+    }
+}
+
+/// Members in the order the message reached them, so that hops logged in
+/// the same second still read in path order.
+fn bfs_order(members: &[usize], roots: &[usize], links: &[Link]) -> Vec<usize> {
+    let mut order: Vec<usize> = roots.to_vec();
+    let mut next = 0;
+    while next < order.len() {
+        let current = order[next];
+        next += 1;
+        for l in links
+            .iter()
+            .filter(|l| l.from == current && l.kind != LinkKind::Notification)
+        {
+            if members.contains(&l.to) && !order.contains(&l.to) {
+                order.push(l.to);
+            }
+        }
+    }
+    for m in members {
+        if !order.contains(m) {
+            order.push(*m);
+        }
+    }
+    order
 }
 
 fn edges(
