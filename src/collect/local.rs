@@ -178,17 +178,20 @@ fn scan(
         };
         let mut reader = BufReader::with_capacity(256 * 1024, reader);
         let mut buf = Vec::new();
+        let mut number = 0u64;
         loop {
             buf.clear();
             match reader.read_until(b'\n', &mut buf) {
                 Ok(0) => break,
                 Ok(_) => {
+                    number += 1;
                     while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
                         buf.pop();
                     }
                     let line = RawLine {
                         host: host.clone(),
                         file: info.clone(),
+                        number,
                         text: String::from_utf8_lossy(&buf).into_owned(),
                     };
                     if keep_line(line) {

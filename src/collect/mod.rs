@@ -45,6 +45,8 @@ pub struct RawLine {
     /// Inventory name of the host.
     pub host: Arc<str>,
     pub file: Arc<FileInfo>,
+    /// The line's number in its (decompressed) file, from 1.
+    pub number: u64,
     pub text: String,
 }
 

@@ -82,11 +82,19 @@ impl<'a> OutputReader<'a> {
             }
             return;
         };
+        // grep -n: `NUMBER:LINE`
+        let (number, line) = match text.split_once(':') {
+            Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty() => {
+                (n.parse().unwrap_or(0), rest.to_string())
+            }
+            _ => (0, text.into_owned()),
+        };
         report.lines += 1;
         self.sink.line(RawLine {
             host: self.host.clone(),
             file: file.clone(),
-            text: text.into_owned(),
+            number,
+            text: line,
         });
     }
 
@@ -162,7 +170,7 @@ mod tests {
             self.0
                 .lock()
                 .unwrap()
-                .push((line.file.path.clone(), line.text));
+                .push((format!("{}:{}", line.file.path, line.number), line.text));
         }
     }
 
@@ -171,14 +179,21 @@ mod tests {
         let sink = Lines::default();
         let mut report = HostReport::new("h1");
         let mut reader = OutputReader::new("h1".into(), &sink);
-        let output = b"##mailtrace file 1 search 100 2000 /var/log/maillog\nNov 1 a line\nNov 1 other\n##mailtrace end 0\n##mailtrace file 1 skip 50 10 /var/log/maillog.1\n##mailtrace done\n";
+        let output = b"##mailtrace file 1 search 100 2000 /var/log/maillog\n1:Nov 1 a line\n7:Nov 1 other\n##mailtrace end 0\n##mailtrace file 1 skip 50 10 /var/log/maillog.1\n##mailtrace done\n";
         for chunk in output.chunks(7) {
             reader.feed(chunk, &mut report);
         }
         reader.finish(&mut report);
         let lines = sink.0.lock().unwrap();
         assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0], ("/var/log/maillog".into(), "Nov 1 a line".into()));
+        assert_eq!(
+            lines[0],
+            ("/var/log/maillog:1".into(), "Nov 1 a line".into())
+        );
+        assert_eq!(
+            lines[1],
+            ("/var/log/maillog:7".into(), "Nov 1 other".into())
+        );
         assert!(reader.done);
         assert_eq!(report.files.len(), 2);
         assert_eq!(report.files[1].state, FileState::Skipped);
@@ -207,11 +222,12 @@ mod tests {
         let mut report = HostReport::new("h1");
         let mut reader = OutputReader::new("h1".into(), &sink);
         reader.feed(b"##mailtrace file 1 search 1 2 /l\n", &mut report);
+        reader.feed(b"3:", &mut report);
         let long = vec![b'x'; MAX_LINE * 3];
         for chunk in long.chunks(1000) {
             reader.feed(chunk, &mut report);
         }
         reader.feed(b"\n", &mut report);
-        assert_eq!(sink.0.lock().unwrap()[0].1.len(), MAX_LINE);
+        assert_eq!(sink.0.lock().unwrap()[0].1.len(), MAX_LINE - 2);
     }
 }

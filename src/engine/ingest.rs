@@ -18,6 +18,8 @@ pub struct Parsed {
     /// 1: matched a pattern; 2: returned because its queue ID matched.
     pub pass: u8,
     pub round: usize,
+    /// Where the line stands in the host's logs: (file mtime, line number).
+    pub position: (i64, u64),
 }
 
 /// A [`LineSink`] that parses every line into [`Parsed`].
@@ -63,6 +65,7 @@ impl LineSink for ParseSink {
                     event,
                     pass: line.file.pass,
                     round: self.round,
+                    position: (line.file.mtime.timestamp(), line.number),
                 };
                 self.parsed
                     .lock()

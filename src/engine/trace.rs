@@ -228,16 +228,18 @@ fn first_round(request: &TraceRequest, tracked: &[String]) -> Vec<(String, Searc
                     SearchRequest {
                         patterns: vec![mid.clone()],
                         ignore_case: false,
-                        window: request.window,
+                        window: later,
                         expand: Some(later),
                     },
                 )
             })
             .collect();
     }
-    let (patterns, ignore_case, expand) = match &request.mail_id {
-        Some(id) => (vec![id.clone()], false, None),
-        None => (request.keywords.clone(), true, Some(later)),
+    // a queue ID keeps its lines for days (retries): search it forward too;
+    // keywords must match inside the window, their queue IDs beyond it
+    let (patterns, ignore_case, window, expand) = match &request.mail_id {
+        Some(id) => (vec![id.clone()], false, later, None),
+        None => (request.keywords.clone(), true, request.window, Some(later)),
     };
     request
         .hosts
@@ -249,7 +251,7 @@ fn first_round(request: &TraceRequest, tracked: &[String]) -> Vec<(String, Searc
                 SearchRequest {
                     patterns: patterns.clone(),
                     ignore_case,
-                    window: request.window,
+                    window,
                     expand,
                 },
             )
@@ -268,6 +270,7 @@ fn records(parsed: &[Parsed], request: &TraceRequest) -> Vec<Record> {
             host: p.host.clone(),
             event: p.event.clone(),
             seed: is_seed(p, request),
+            position: p.position,
         })
         .collect()
 }

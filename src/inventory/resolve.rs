@@ -260,7 +260,11 @@ impl Settings {
             None => DEFAULT_LOGS.iter().map(|l| l.to_string()).collect(),
         };
         if local {
-            logs = logs.iter().map(|l| env.expand_tilde(l)).collect();
+            // logs read on this machine: `~` and relative paths as for keys
+            logs = logs
+                .iter()
+                .map(|l| env.local_path(l, base).to_string_lossy().into_owned())
+                .collect();
         }
         Ok(Settings {
             user,

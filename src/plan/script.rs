@@ -4,7 +4,8 @@
 //!
 //! Output protocol, one line each, before and between the matching lines:
 //! `##mailtrace file PASS STATE MTIME SIZE PATH` (STATE: search, skip, notool),
-//! `##mailtrace end RC` after a searched file (grep's status: 0 found, 1 none),
+//! Matching lines come as `N:LINE` (grep -n: the line's number in the file,
+//! decompressed); `##mailtrace end RC` after a searched file (grep's status: 0 found, 1 none),
 //! `##mailtrace nofiles` when no glob matched, `##mailtrace done` at the end.
 
 use super::quote::{quote_glob, shell_quote};
@@ -24,11 +25,11 @@ EOF
 [ "$o" -le "$3" ]; }
 tool() { case $1 in *.xz) command -v xz;; *.bz2) command -v bzip2;; *.zst) command -v zstd;; *) true;; esac >/dev/null 2>&1; }
 rd() { f=$1; shift; case $f in
-*.gz) gzip -dc -- "$f" | grep -F "$@";;
-*.xz) xz -dc -- "$f" | grep -F "$@";;
-*.bz2) bzip2 -dc -- "$f" | grep -F "$@";;
-*.zst) zstd -dcq -- "$f" | grep -F "$@";;
-*) grep -F "$@" -- "$f";;
+*.gz) gzip -dc -- "$f" | grep -F -n "$@";;
+*.xz) xz -dc -- "$f" | grep -F -n "$@";;
+*.bz2) bzip2 -dc -- "$f" | grep -F -n "$@";;
+*.zst) zstd -dcq -- "$f" | grep -F -n "$@";;
+*) grep -F -n "$@" -- "$f";;
 esac; }
 ids() { while IFS= read -r l; do r=${l#*]: }; q=${r%%:*}
 case $q in NOQUEUE|*[!0-9A-Za-z]*|'') continue;; *[0-9A-Z]*) ;; *) continue;; esac

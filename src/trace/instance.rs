@@ -95,11 +95,11 @@ impl Instance {
     }
 }
 
-/// Groups records by (host, queue ID, stay). Records must be in the order
-/// they were read; they are ordered by time here. Duplicate lines count once.
+/// Groups records by (host, queue ID, stay), taking them in time order and,
+/// within a second, in log order. Duplicate lines count once.
 pub fn build_instances(records: &[Record]) -> Vec<Instance> {
     let mut order: Vec<usize> = (0..records.len()).collect();
-    order.sort_by_key(|i| records[*i].event.time);
+    order.sort_by_key(|i| (records[*i].event.time, records[*i].position));
     let mut seen: HashMap<(&str, DateTime<FixedOffset>, &str), usize> = HashMap::new();
     let mut instances: Vec<Instance> = Vec::new();
     let mut current: HashMap<(String, String), usize> = HashMap::new();

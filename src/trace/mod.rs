@@ -27,6 +27,9 @@ pub struct Record {
     pub event: Event,
     /// The line is one of the things asked for (it starts the trace).
     pub seed: bool,
+    /// Order of the line among the host's logs: (file mtime, line number);
+    /// breaks ties between lines logged in the same second.
+    pub position: (i64, u64),
 }
 
 /// Joins every record into a trace of the messages that contain a seed.

@@ -156,28 +156,47 @@ pub fn assemble(
     for (i, g) in groups.iter().enumerate() {
         by_group.entry(*g).or_default().push(i);
     }
-    let mut chosen: Vec<(Vec<usize>, Option<String>)> = Vec::new();
-    for members in by_group.values() {
-        if members.iter().any(|i| instances[*i].seed) {
-            chosen.push((members.clone(), None));
-        }
-    }
-    // notifications about chosen messages are messages of their own
-    let mut notices = Vec::new();
-    for (members, _) in &chosen {
-        let first = members.iter().min_by_key(|i| instances[**i].first).copied();
+    // the seeded messages, and the notifications about them
+    let mut chosen: Vec<&Vec<usize>> = by_group
+        .values()
+        .filter(|members| members.iter().any(|i| instances[*i].seed))
+        .collect();
+    let mut k = 0;
+    while k < chosen.len() {
         for link in links.iter().filter(|l| l.kind == LinkKind::Notification) {
-            if members.contains(&link.from) && !members.contains(&link.to) {
+            if chosen[k].contains(&link.from) {
                 let group = &by_group[&groups[link.to]];
-                if !chosen.iter().any(|(m, _)| m == group)
-                    && !notices.iter().any(|(m, _): &(Vec<usize>, _)| m == group)
-                {
-                    notices.push((group.clone(), first.map(|f| instances[f].queue_id.clone())));
+                if !chosen.contains(&group) {
+                    chosen.push(group);
                 }
             }
         }
+        k += 1;
     }
-    chosen.extend(notices);
+    // a notification names the entry queue ID of the message it reports on
+    let entry_of = |members: &[usize]| {
+        let mut sorted = members.to_vec();
+        sorted.sort_by_key(|i| (instances[*i].first, *i));
+        roots_or(instances, &sorted, links, directory)[0]
+    };
+    let chosen: Vec<(Vec<usize>, Option<String>)> = chosen
+        .into_iter()
+        .map(|members| {
+            let about = links
+                .iter()
+                .find(|l| {
+                    l.kind == LinkKind::Notification
+                        && members.contains(&l.to)
+                        && !members.contains(&l.from)
+                })
+                .map(|l| {
+                    instances[entry_of(&by_group[&groups[l.from]])]
+                        .queue_id
+                        .clone()
+                });
+            (members.clone(), about)
+        })
+        .collect();
 
     let mut messages: Vec<MessageTrace> = chosen
         .into_iter()
@@ -232,7 +251,7 @@ fn message(
     let mut members = members.to_vec();
     members.sort_by_key(|i| instances[*i].first);
     // roots: members no hop or hand-over leads to, earliest first
-    let roots = roots_or(&members, members[0], links);
+    let roots = roots_or(instances, &members, links, directory);
     let entry = roots[0];
     let first = &instances[entry];
     let mut recipients = Vec::new();
@@ -276,19 +295,36 @@ fn message(
     m
 }
 
-/// The roots, or the entry when every member has a predecessor (a loop).
-fn roots_or(members: &[usize], entry: usize, links: &[Link]) -> Vec<usize> {
+/// Where the message entered: members that no hop, hand-over or failed hop
+/// of another member leads to (a member received from another member's host
+/// is downstream even when the hop failed). With a loop, the earliest member.
+fn roots_or(
+    instances: &[Instance],
+    members: &[usize],
+    links: &[Link],
+    directory: &dyn HostDirectory,
+) -> Vec<usize> {
+    let hosts: Vec<&str> = members
+        .iter()
+        .map(|i| instances[*i].host.as_str())
+        .collect();
     let roots: Vec<usize> = members
         .iter()
         .copied()
         .filter(|i| {
-            !links.iter().any(|l| {
+            let linked = links.iter().any(|l| {
                 l.to == *i && l.kind != LinkKind::Notification && members.contains(&l.from)
-            })
+            });
+            let from_member = instances[*i].client.as_ref().is_some_and(|c| {
+                super::links::resolve_peer(c, directory).is_some_and(|r| {
+                    r.name != instances[*i].host && hosts.contains(&r.name.as_str())
+                })
+            });
+            !linked && !from_member
         })
         .collect();
     if roots.is_empty() {
-        vec![entry]
+        vec![members[0]]
     } else {
         roots
     }
@@ -442,18 +478,24 @@ fn rejections(
         let EventKind::Reject(reject) = &record.event.kind else {
             continue;
         };
+        // the sending side's attempt that this refusal answered, if traced
         let explained = messages.iter().any(|m| {
             m.edges.iter().any(|e| {
                 e.to == record.host
-                    && reject
-                        .to
-                        .as_ref()
-                        .is_some_and(|to| e.recipients.contains(to))
-                    && (e.time - record.event.time).num_seconds().abs() <= 120
+                    && m.instances.iter().any(|v| {
+                        v.host == e.from
+                            && v.mail_id == e.mail_id
+                            && v.attempts.iter().any(|a| {
+                                reject.to.as_deref() == Some(a.to.as_str())
+                                    && (a.time - record.event.time).num_seconds().abs() <= 120
+                            })
+                    })
             })
         });
         let duplicate = out.iter().any(|m: &MessageTrace| {
-            m.first_seen == Some(record.event.time) && m.nodes == [record.host.clone()]
+            m.first_seen == Some(record.event.time)
+                && m.nodes == [record.host.clone()]
+                && m.recipients.first().map(|r| r.address.as_str()) == reject.to.as_deref()
         });
         if explained || duplicate {
             continue;
