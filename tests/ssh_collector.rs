@@ -280,3 +280,47 @@ async fn adversarial_keywords_are_only_searched_for() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encrypted_key_is_decrypted_once_for_every_host() {
+    use mailtrace::collect::{Collector, Credentials};
+    use russh::keys::ssh_key::LineEnding;
+    let (site, inventory) = site(SiteOptions::default()).await;
+    let key = russh::keys::load_secret_key(&site.client_key, None).unwrap();
+    let encrypted = key.encrypt(&mut rand::rng(), "correct horse").unwrap();
+    std::fs::write(
+        &site.client_key,
+        encrypted.to_openssh(LineEnding::LF).unwrap().as_bytes(),
+    )
+    .unwrap();
+
+    let request = mailtrace::engine::TraceRequest {
+        hosts: common::hosts(&inventory, "mx-cluster"),
+        keywords: vec!["alice@example.org".into()],
+        mail_id: None,
+        message_id: None,
+        window: common::window(&inventory, "2026-11-28 21:58:00", "1h"),
+        follow: Duration::from_secs(5 * 86_400),
+        max_rounds: 12,
+    };
+    let good = Collector::new(
+        std::sync::Arc::new(inventory.clone()),
+        Credentials::non_interactive().with_passphrase("correct horse".into()),
+    );
+    let run = mailtrace::engine::run_trace(&good, &request, &|_| {}).await;
+    assert!(run.failed_hosts().is_empty(), "{:?}", run.failed_hosts());
+    assert_eq!(good.credentials().keys_loaded().await, 1);
+    good.close().await;
+
+    let bad = Collector::new(
+        std::sync::Arc::new(inventory.clone()),
+        Credentials::non_interactive().with_passphrase("wrong guess".into()),
+    );
+    let run = mailtrace::engine::run_trace(&bad, &request, &|_| {}).await;
+    let error = run.hosts[0].error.clone().unwrap();
+    assert!(error.contains("wrong passphrase"), "{error}");
+    assert!(
+        !error.contains("wrong guess"),
+        "the passphrase leaked: {error}"
+    );
+}

@@ -41,6 +41,10 @@ impl Collector {
         &self.inventory
     }
 
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
     /// Runs every job at once (within the concurrency limit) and returns one
     /// report per job, in job order. Lines go to `sink` as they arrive.
     pub async fn search(

@@ -59,6 +59,17 @@ impl Credentials {
         Credentials::new(None, false)
     }
 
+    /// Uses this passphrase for encrypted identity files.
+    pub fn with_passphrase(mut self, passphrase: String) -> Self {
+        self.passphrase = Some(passphrase);
+        self
+    }
+
+    /// How many identity files were read (each is decrypted once per run).
+    pub async fn keys_loaded(&self) -> usize {
+        self.keys.lock().await.len()
+    }
+
     async fn key(&self, path: &Path) -> Result<Arc<PrivateKey>, String> {
         let mut keys = self.keys.lock().await;
         if let Some(known) = keys.get(path) {
