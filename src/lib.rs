@@ -3,13 +3,14 @@
 //!
 //! The modules follow the data: [`inventory`] → [`plan`] → [`collect`] →
 //! [`parse`] → [`trace`] (correlation), driven in rounds by [`engine`] and
-//! shown by [`render`]; [`cli`] and [`demo`] are front ends.
+//! shown by [`render`]; [`cli`], [`mcp`] and [`demo`] are front ends.
 
 pub mod cli;
 pub mod collect;
 pub mod demo;
 pub mod engine;
 pub mod inventory;
+pub mod mcp;
 pub mod parse;
 pub mod plan;
 pub mod render;

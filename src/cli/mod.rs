@@ -4,6 +4,7 @@
 mod args;
 mod clusters;
 mod demo;
+mod mcp;
 mod progress;
 mod query;
 mod trace;
@@ -48,6 +49,8 @@ pub enum Command {
     Query(query::QueryArgs),
     /// The inventory's clusters and their hosts.
     Clusters(clusters::ClustersArgs),
+    /// Serve the tools for LLM assistants over MCP (stdio).
+    Mcp(mcp::McpArgs),
     /// Run a complete trace on a bundled site served by local SSH servers.
     Demo(demo::DemoArgs),
 }
@@ -71,6 +74,7 @@ pub fn main() -> ExitCode {
             Command::Trace(a) => trace::run(a).await,
             Command::Query(a) => query::run(a).await,
             Command::Clusters(a) => clusters::run(a),
+            Command::Mcp(a) => mcp::run(a).await,
             Command::Demo(a) => demo::run(a).await,
         }
     });

@@ -3,8 +3,9 @@
 //! a report for every host whether it answered or not.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{OnceCell, Semaphore};
 use tokio::task::JoinSet;
@@ -18,12 +19,19 @@ use crate::plan::{remote_command, SearchRequest};
 
 type SessionCell = Arc<OnceCell<Result<Arc<SshSession>, String>>>;
 
+/// A host's connection slot and when it was last used.
+struct Slot {
+    cell: SessionCell,
+    last_used: Instant,
+}
+
 /// Runs searches on inventory hosts.
 pub struct Collector {
     inventory: Arc<Inventory>,
     credentials: Arc<Credentials>,
-    sessions: Mutex<HashMap<String, SessionCell>>,
+    sessions: Mutex<HashMap<String, Slot>>,
     limit: Arc<Semaphore>,
+    opened: AtomicU64,
 }
 
 impl Collector {
@@ -34,6 +42,7 @@ impl Collector {
             credentials: Arc::new(credentials),
             sessions: Mutex::new(HashMap::new()),
             limit,
+            opened: AtomicU64::new(0),
         })
     }
 
@@ -150,9 +159,15 @@ impl Collector {
     async fn session(&self, host: &Host) -> Result<Arc<SshSession>, String> {
         let cell = {
             let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-            sessions.entry(host.name.clone()).or_default().clone()
+            let slot = sessions.entry(host.name.clone()).or_insert_with(|| Slot {
+                cell: SessionCell::default(),
+                last_used: Instant::now(),
+            });
+            slot.last_used = Instant::now();
+            slot.cell.clone()
         };
         cell.get_or_init(|| async {
+            self.opened.fetch_add(1, Ordering::Relaxed);
             SshSession::open(host, &self.credentials)
                 .await
                 .map(Arc::new)
@@ -162,17 +177,47 @@ impl Collector {
         .clone()
     }
 
-    /// Closes every open connection.
-    pub async fn close(&self) {
-        let cells: Vec<SessionCell> = {
-            let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-            sessions.values().cloned().collect()
+    /// SSH connections opened so far (each host once per run, unless closed).
+    pub fn connections_opened(&self) -> u64 {
+        self.opened.load(Ordering::Relaxed)
+    }
+
+    /// Forgets failed connection attempts and connections the server closed,
+    /// so that a long-lived collector retries them on the next search.
+    pub fn forget_broken(&self) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        sessions.retain(|_, slot| match slot.cell.get() {
+            Some(Ok(session)) => !session.is_closed(),
+            Some(Err(_)) => false,
+            None => true,
+        });
+    }
+
+    /// Closes connections unused for longer than `idle`.
+    pub async fn close_idle(&self, idle: Duration) {
+        let stale: Vec<SessionCell> = {
+            let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+            let names: Vec<String> = sessions
+                .iter()
+                .filter(|(_, slot)| slot.last_used.elapsed() >= idle)
+                .map(|(name, _)| name.clone())
+                .collect();
+            names
+                .iter()
+                .filter_map(|n| sessions.remove(n))
+                .map(|slot| slot.cell)
+                .collect()
         };
-        for cell in cells {
+        for cell in stale {
             if let Some(Ok(session)) = cell.get() {
                 session.close().await;
             }
         }
+    }
+
+    /// Closes every open connection.
+    pub async fn close(&self) {
+        self.close_idle(Duration::ZERO).await;
     }
 }
 

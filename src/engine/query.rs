@@ -50,6 +50,8 @@ pub struct QueryRun {
     pub hosts: Vec<QueryHost>,
     pub elapsed_ms: u64,
     pub unparsed_lines: u64,
+    /// SSH connections this query had to open.
+    pub connections_opened: u64,
 }
 
 impl QueryRun {
@@ -64,6 +66,7 @@ impl QueryRun {
 
 pub async fn run_query(collector: &Arc<Collector>, request: &QueryRequest) -> QueryRun {
     let started = Instant::now();
+    let opened_before = collector.connections_opened();
     let inventory = collector.inventory();
     let jobs: Vec<(String, SearchRequest)> = request
         .hosts
@@ -149,6 +152,7 @@ pub async fn run_query(collector: &Arc<Collector>, request: &QueryRequest) -> Qu
         hosts,
         elapsed_ms: started.elapsed().as_millis() as u64,
         unparsed_lines: sink.unparsed.load(Ordering::Relaxed),
+        connections_opened: collector.connections_opened() - opened_before,
     }
 }
 

@@ -80,6 +80,9 @@ pub struct RoundStat {
 #[derive(Debug, Clone, Serialize)]
 pub struct Stats {
     pub rounds: usize,
+    /// SSH connections this run had to open (0 when every host's connection
+    /// was already open, as in a long-lived MCP server).
+    pub connections_opened: u64,
     pub elapsed_ms: u64,
     /// The round limit stopped the search before it was complete.
     pub cut: bool,
@@ -112,6 +115,7 @@ pub async fn run_trace(
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> TraceRun {
     let started = Instant::now();
+    let opened_before = collector.connections_opened();
     let inventory = collector.inventory();
     let directory = InventoryDirectory(inventory);
     let tracked: Vec<String> = inventory.tracked_hosts().map(|h| h.name.clone()).collect();
@@ -208,6 +212,7 @@ pub async fn run_trace(
             .collect(),
         stats: Stats {
             rounds: round,
+            connections_opened: collector.connections_opened() - opened_before,
             elapsed_ms: started.elapsed().as_millis() as u64,
             cut,
             unparsed_lines: unparsed,

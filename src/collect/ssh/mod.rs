@@ -138,6 +138,11 @@ impl SshSession {
         Ok(end)
     }
 
+    /// Whether the connection has gone away.
+    pub fn is_closed(&self) -> bool {
+        self.handle.is_closed()
+    }
+
     /// Says goodbye to the server.
     pub async fn close(&self) {
         let _ = self
