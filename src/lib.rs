@@ -2,9 +2,10 @@
 //! over SSH and joining what comes back into one cross-host trace.
 //!
 //! The modules follow the data: [`inventory`] → [`plan`] → [`collect`] →
-//! [`parse`] → [`trace`] (correlation), driven in rounds by [`engine`] and
+//! [`parse`] → [`trace`] (correlation) → [`analyze`], driven in rounds by [`engine`] and
 //! shown by [`render`]; [`cli`], [`mcp`] and [`demo`] are front ends.
 
+pub mod analyze;
 pub mod cli;
 pub mod collect;
 pub mod demo;

@@ -4,6 +4,7 @@
 mod args;
 mod clusters;
 mod demo;
+mod flow;
 mod mcp;
 mod progress;
 mod query;
@@ -25,6 +26,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// Some hosts failed; the result covers the others.
     pub const PARTIAL: u8 = 3;
+    /// `check-flow`: some flow is problematic (bounced, deferred, expired, incomplete).
+    pub const PROBLEM: u8 = 4;
 }
 
 #[derive(Debug, Parser)]
@@ -49,6 +52,8 @@ pub enum Command {
     Query(query::QueryArgs),
     /// The inventory's clusters and their hosts.
     Clusters(clusters::ClustersArgs),
+    /// Account for every message that entered a cluster: delivered, relayed out, bounced, deferred...
+    CheckFlow(flow::FlowArgs),
     /// Serve the tools for LLM assistants over MCP (stdio).
     Mcp(mcp::McpArgs),
     /// Run a complete trace on a bundled site served by local SSH servers.
@@ -74,6 +79,7 @@ pub fn main() -> ExitCode {
             Command::Trace(a) => trace::run(a).await,
             Command::Query(a) => query::run(a).await,
             Command::Clusters(a) => clusters::run(a),
+            Command::CheckFlow(a) => flow::run(a).await,
             Command::Mcp(a) => mcp::run(a).await,
             Command::Demo(a) => demo::run(a).await,
         }

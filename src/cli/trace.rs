@@ -74,7 +74,7 @@ pub async fn run(args: TraceArgs) -> Result<u8> {
 /// The trace in the chosen format.
 pub fn render_trace(run: &TraceRun, format: Format) -> String {
     match format {
-        Format::Text => render::trace_text(run),
+        Format::Text => render::trace_text(run, colour()),
         Format::Json => render::json(run) + "\n",
         Format::Dot => run.trace.graph_dot.clone() + "\n",
     }
@@ -89,4 +89,10 @@ pub fn trace_exit(run: &TraceRun) -> u8 {
     } else {
         exit::FOUND
     }
+}
+
+/// Colour only on a terminal, and never with NO_COLOR set.
+pub fn colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }

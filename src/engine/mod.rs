@@ -3,13 +3,17 @@
 //! new appears. The CLI and the MCP server call only this.
 
 mod directory;
+mod flow;
 mod ingest;
 mod query;
+mod site;
 mod trace;
 
 pub use directory::InventoryDirectory;
+pub use flow::{run_flow, FlowRequest, FlowRun};
 pub use ingest::Parsed;
 pub use query::{run_query, MailLines, QueryHost, QueryRequest, QueryRun};
+pub use site::site_of;
 pub use trace::{run_trace, HostSummary, QueryEcho, RoundStat, Stats, TraceRequest, TraceRun};
 
 use serde::Serialize;

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::directory::InventoryDirectory;
 use super::ingest::{ParseSink, Parsed};
 use super::{Progress, WindowView};
+use crate::analyze::{analyze, overall, MessageAnalysis};
 use crate::collect::{Collector, HostReport};
 use crate::plan::SearchRequest;
 use crate::time::Window;
@@ -92,13 +93,67 @@ pub struct Stats {
 }
 
 /// The full answer of a trace run (the JSON object of `--format json`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct TraceRun {
     pub query: QueryEcho,
-    #[serde(flatten)]
     pub trace: Trace,
+    /// One analysis per message of `trace`, in the same order.
+    pub analysis: Vec<MessageAnalysis>,
+    /// CORRECT when every message is, else the first problem.
+    pub verdict: String,
     pub hosts: Vec<HostSummary>,
     pub stats: Stats,
+}
+
+/// A message with its checks, verdict and diagnosis, as serialized.
+#[derive(Serialize)]
+struct MessageView<'a> {
+    #[serde(flatten)]
+    message: &'a crate::trace::MessageTrace,
+    #[serde(flatten)]
+    analysis: Option<&'a MessageAnalysis>,
+}
+
+/// The JSON shape: the trace's union fields at the top, messages with their analysis.
+#[derive(Serialize)]
+struct RunView<'a> {
+    query: &'a QueryEcho,
+    verdict: &'a str,
+    messages: Vec<MessageView<'a>>,
+    nodes: &'a [String],
+    edges: &'a [crate::trace::Edge],
+    hop_count: usize,
+    graph_dot: &'a str,
+    recipients: &'a [crate::trace::RecipientOutcome],
+    hosts: &'a [HostSummary],
+    stats: &'a Stats,
+}
+
+impl Serialize for TraceRun {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        RunView {
+            query: &self.query,
+            verdict: &self.verdict,
+            messages: self
+                .trace
+                .messages
+                .iter()
+                .enumerate()
+                .map(|(i, message)| MessageView {
+                    message,
+                    analysis: self.analysis.get(i),
+                })
+                .collect(),
+            nodes: &self.trace.nodes,
+            edges: &self.trace.edges,
+            hop_count: self.trace.hop_count,
+            graph_dot: &self.trace.graph_dot,
+            recipients: &self.trace.recipients,
+            hosts: &self.hosts,
+            stats: &self.stats,
+        }
+        .serialize(serializer)
+    }
 }
 
 impl TraceRun {
@@ -191,6 +246,8 @@ pub async fn run_trace(
     let records = records(&parsed, request);
     let mut trace = correlate(&records, &directory);
     explain_failures(&mut trace, &summaries);
+    let analysis = analyze(&trace, &super::site_of(inventory));
+    let verdict = overall(&analysis);
     for name in inventory.hosts.iter().map(|h| &h.name) {
         summaries
             .entry(name.clone())
@@ -205,6 +262,8 @@ pub async fn run_trace(
             window: WindowView::new(&request.window, &inventory.zone),
         },
         trace,
+        analysis,
+        verdict,
         hosts: inventory
             .hosts
             .iter()

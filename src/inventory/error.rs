@@ -137,9 +137,56 @@ pub enum Problem {
     #[error("no hosts: the inventory needs at least one entry under `hosts:`")]
     NoHosts,
 
+    /// A route step names something that is no cluster, host or `external`.
+    #[error("{0}")]
+    UnknownRouteName(Box<UnknownRouteName>),
+
+    /// A route step with no name in it (``, `?`).
+    #[error("empty step in route `{0}`: write a cluster, a host or `external`")]
+    EmptyStep(String),
+
+    /// A step with an empty alternative (`a||b`, `|a`, `a|`).
+    #[error(
+        "empty alternative in step `{step}` of route `{route}`: write a name on each side of `|`"
+    )]
+    EmptyAlternative { step: String, route: String },
+
+    /// A `?` somewhere else than at the end of a step.
+    #[error("`?` inside step `{step}` of route `{route}`: it may only end the step, which makes the whole step optional")]
+    MisplacedOptional { step: String, route: String },
+
+    /// A route that lists no steps.
+    #[error("route `{0}` lists no steps")]
+    EmptyRoute(String),
+
+    /// `max_hops: 0`.
+    #[error("max_hops 0 would allow no hop: use 1 or more")]
+    MaxHopsZero,
+
     /// The SSH client configuration named by `ssh_config` could not be used.
     #[error("cannot use the SSH configuration {}: {message}", path.display())]
     SshConfig { path: PathBuf, message: String },
+}
+
+/// A name in a route step that the inventory does not know, with what it
+/// does know.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error(
+    "unknown name `{name}` in route `{route}`{} (clusters: {}; hosts: {}; or `external` for any host outside the inventory)",
+    closest.as_ref().map(|c| format!(": did you mean `{c}`?")).unwrap_or_default(),
+    names(clusters),
+    names(hosts)
+)]
+pub struct UnknownRouteName {
+    pub name: String,
+    /// The direction: `inbound`, `outbound` or `internal`.
+    pub route: String,
+    /// The known name nearest to `name`.
+    pub closest: Option<String>,
+    /// Every cluster, in file order.
+    pub clusters: Vec<String>,
+    /// Every host's inventory name, in file order.
+    pub hosts: Vec<String>,
 }
 
 /// A problem and where it is, before the file name is attached.

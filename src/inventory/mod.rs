@@ -5,12 +5,16 @@
 //! Files: `schema` is the YAML shape, `resolve` turns it into the values
 //! below (defaults, `~/.ssh/config`, checks), `env` is what comes from the
 //! machine, `position` finds lines in the text, `suggest` proposes names.
+//! `routes` holds the declared mail architecture (routes and limits) and
+//! documents its grammar; `route_text` reads it.
 
 mod env;
 mod error;
 mod names;
 mod position;
 mod resolve;
+mod route_text;
+mod routes;
 mod schema;
 mod ssh_config;
 mod suggest;
@@ -27,7 +31,8 @@ use std::time::Duration;
 use crate::time::Zone;
 
 pub use env::{Env, INVENTORY_VAR};
-pub use error::{InventoryError, Problem};
+pub use error::{InventoryError, Problem, UnknownRouteName};
+pub use routes::{Limits, Route, Routes, Step, EXTERNAL};
 
 /// How many names an unknown target's error suggests.
 const SUGGESTIONS: usize = 3;
@@ -47,6 +52,10 @@ pub struct Inventory {
     pub hosts: Vec<Host>,
     /// The clusters, in file order.
     pub clusters: Vec<Cluster>,
+    /// The routes mail is meant to take (`routes:`), none when not written.
+    pub routes: Routes,
+    /// What a trace is held to (`limits:`), defaults when not written.
+    pub limits: Limits,
 }
 
 /// A named group of hosts.

@@ -32,6 +32,30 @@ impl Pos {
     }
 }
 
+/// The position `offset` bytes into the text of a scalar whose value is
+/// `value` and which starts at `at`. Exact when the scalar is written on one
+/// line as read (plain, or quoted without escapes); otherwise `at` itself.
+pub fn within(text: &str, at: Pos, value: &str, offset: usize) -> Pos {
+    let exact = || {
+        let line = text
+            .lines()
+            .nth(usize::try_from(at.line).ok()?.checked_sub(1)?)?;
+        let start = usize::try_from(at.column).ok()?.checked_sub(1)?;
+        let from = line.char_indices().nth(start).map(|(i, _)| i)?;
+        let rest = &line[from..];
+        let quote = usize::from(rest.starts_with(['"', '\'']));
+        if !rest[quote..].starts_with(value) {
+            return None;
+        }
+        let before = value.get(..offset)?.chars().count() + quote;
+        Some(Pos {
+            line: at.line,
+            column: at.column + u64::try_from(before).ok()?,
+        })
+    };
+    exact().unwrap_or(at)
+}
+
 /// Finds `key:` written at the start of a line (a top-level key).
 pub fn top_level_key(text: &str, key: &str) -> Option<Pos> {
     text.lines().enumerate().find_map(|(index, line)| {
@@ -155,6 +179,20 @@ clusters:
         );
         assert!(enclosing_keys(TEXT, Pos { line: 2, column: 1 }).is_empty());
         assert!(enclosing_keys(TEXT, Pos { line: 0, column: 0 }).is_empty());
+    }
+
+    #[test]
+    fn finds_places_inside_a_scalar() {
+        let text = "routes:\n  inbound: [a, b | c?, \"x|y\", 'é|z']\n";
+        let at = |column| Pos { line: 2, column };
+        assert_eq!(within(text, at(16), "b | c?", 4), at(20));
+        assert_eq!(within(text, at(16), "b | c?", 0), at(16));
+        assert_eq!(within(text, at(24), "x|y", 2), at(27));
+        assert_eq!(within(text, at(31), "é|z", 3), at(34));
+        // Not found as written (an alias, an escape, a folded scalar): the start.
+        assert_eq!(within(text, at(13), "zzz", 1), at(13));
+        assert_eq!(within(text, Pos { line: 9, column: 1 }, "a", 0).line, 9);
+        assert_eq!(within(text, at(16), "b | c?", 99), at(16));
     }
 
     #[test]

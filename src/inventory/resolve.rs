@@ -11,11 +11,12 @@ use super::env::Env;
 use super::error::{InventoryError, Located, Problem};
 use super::names::{self, Claims};
 use super::position::{self, Pos};
-use super::schema::{RawConnection, RawDefaults, RawHost, RawInventory};
+use super::route_text;
+use super::schema::{RawConnection, RawDefaults, RawHost, RawInventory, RawLimits};
 use super::ssh_config::SshClientConfig;
 use super::syntax;
 use super::values;
-use super::{normalize, Address, Host, HostKeyPolicy, Inventory};
+use super::{normalize, Address, Host, HostKeyPolicy, Inventory, Limits};
 use crate::time::Zone;
 
 /// Log files searched when the inventory names none.
@@ -93,6 +94,14 @@ fn build(
             .collect();
     }
 
+    let routes = route_text::routes(
+        raw.routes.map(|r| r.0).unwrap_or_default(),
+        text,
+        &hosts,
+        &clusters,
+    )?;
+    let limits = read_limits(raw.limits.unwrap_or_default())?;
+
     let mut local_domains: Vec<String> = Vec::new();
     for domain in raw
         .local_domains
@@ -112,6 +121,33 @@ fn build(
         concurrency,
         hosts,
         clusters,
+        routes,
+        limits,
+    })
+}
+
+/// `limits:` checked, with defaults for what is not written.
+fn read_limits(raw: RawLimits) -> Result<Limits, Located> {
+    let defaults = Limits::default();
+    Ok(Limits {
+        max_hops: raw
+            .max_hops
+            .as_ref()
+            .map(values::max_hops)
+            .transpose()?
+            .unwrap_or(defaults.max_hops),
+        slow_hop: raw
+            .slow_hop
+            .as_ref()
+            .map(|d| values::duration(d, "slow_hop"))
+            .transpose()?
+            .unwrap_or(defaults.slow_hop),
+        slow_total: raw
+            .slow_total
+            .as_ref()
+            .map(|d| values::duration(d, "slow_total"))
+            .transpose()?
+            .unwrap_or(defaults.slow_total),
     })
 }
 

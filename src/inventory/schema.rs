@@ -17,10 +17,27 @@ pub struct RawInventory {
     pub local_domains: Option<Vec<String>>,
     pub hosts: Option<Entries<Option<RawHost>>>,
     pub clusters: Option<Entries<RawCluster>>,
+    /// Keyed by direction; the directions are checked when the routes are
+    /// read, so that a misspelt one points at its key.
+    pub routes: Option<Entries<RawRoute>>,
+    pub limits: Option<RawLimits>,
 }
 
 /// One entry under `clusters:`: its hosts, or nothing when left empty.
 pub type RawCluster = Option<Vec<Spanned<String>>>;
+
+/// One entry under `routes:`: its steps as written, or nothing when left
+/// empty.
+pub type RawRoute = Option<Vec<Spanned<String>>>;
+
+/// `limits:` — what a trace is held to.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub max_hops: Option<Spanned<usize>>,
+    pub slow_hop: Option<Spanned<DurationText>>,
+    pub slow_total: Option<Spanned<DurationText>>,
+}
 
 /// `defaults:` — what every host inherits, plus the settings of the run.
 #[derive(Debug, Default, Deserialize)]
@@ -238,8 +255,30 @@ mod tests {
     }
 
     #[test]
+    fn routes_keep_direction_order_and_limits_read_their_keys() {
+        let raw =
+            read("routes:\n  outbound: [a, b?]\n  inbound:\nlimits: {max_hops: 3, slow_hop: 2m}\n");
+        let routes = raw.routes.unwrap().0;
+        let keys: Vec<&str> = routes.iter().map(|(k, _)| k.value.as_str()).collect();
+        assert_eq!(keys, vec!["outbound", "inbound"]);
+        let steps: Vec<&str> = routes[0]
+            .1
+            .iter()
+            .flatten()
+            .map(|s| s.value.as_str())
+            .collect();
+        assert_eq!(steps, vec!["a", "b?"]);
+        assert!(routes[1].1.is_none());
+        let limits = raw.limits.unwrap();
+        assert_eq!(limits.max_hops.unwrap().value, 3);
+        assert_eq!(limits.slow_hop.unwrap().value, DurationText("2m".into()));
+        assert!(limits.slow_total.is_none());
+    }
+
+    #[test]
     fn unknown_keys_are_rejected() {
         assert!(serde_saphyr::from_str::<RawInventory>("hosts:\n  h: {adress: x}\n").is_err());
         assert!(serde_saphyr::from_str::<RawInventory>("host:\n  h: {}\n").is_err());
+        assert!(serde_saphyr::from_str::<RawInventory>("limits: {max_hop: 3}\n").is_err());
     }
 }

@@ -811,3 +811,116 @@ fn local_domains_are_normalized() {
     let inv = parse("local_domains: [CS.Example.EDU., cs.example.edu, \"\"]\nhosts: {a: {}}\n");
     assert_eq!(inv.local_domains, vec!["cs.example.edu"]);
 }
+
+// --- routes and limits ---
+
+fn step(names: &[&str], optional: bool) -> Step {
+    Step {
+        names: names.iter().map(|n| n.to_string()).collect(),
+        optional,
+    }
+}
+
+#[test]
+fn the_example_declares_the_site_routes_and_limits() {
+    let inv = parse(EXAMPLE);
+    let routes = &inv.routes;
+    assert_eq!(
+        routes.inbound.as_ref().unwrap().steps,
+        vec![
+            step(&["mx-cluster"], false),
+            step(&["maillist-cluster"], false),
+            step(&["mailer-cluster"], false),
+            step(&["maillist-cluster"], true),
+            step(&["maildirect1"], false),
+        ]
+    );
+    assert_eq!(
+        routes.outbound.as_ref().unwrap().steps,
+        vec![
+            step(&["smtp-cluster"], false),
+            step(&["mailer-cluster"], false),
+            step(&["external"], false),
+        ]
+    );
+    assert_eq!(
+        routes.internal.as_ref().unwrap().steps,
+        vec![
+            step(&["smtp-cluster"], false),
+            step(&["mailer-cluster"], false),
+            step(&["maillist-cluster", "maildirect1"], false),
+        ]
+    );
+    assert_eq!(
+        routes.inbound.as_ref().unwrap().describe(),
+        "mx-cluster → maillist-cluster → mailer-cluster → maillist-cluster? → maildirect1"
+    );
+    assert_eq!(
+        routes.internal.as_ref().unwrap().steps[2].describe(),
+        "maillist-cluster | maildirect1"
+    );
+    assert_eq!(
+        inv.limits,
+        Limits {
+            max_hops: 7,
+            slow_hop: Duration::from_secs(60),
+            slow_total: Duration::from_secs(600),
+        }
+    );
+}
+
+#[test]
+fn an_inventory_without_routes_or_limits_gets_the_defaults() {
+    let inv = parse("hosts:\n  a:\n");
+    assert_eq!(inv.routes, Routes::default());
+    assert!(inv.routes.inbound.is_none() && inv.routes.outbound.is_none());
+    assert!(inv.routes.internal.is_none());
+    assert_eq!(inv.limits, Limits::default());
+}
+
+#[test]
+fn steps_match_clusters_by_their_hosts() {
+    let inv = parse(EXAMPLE);
+    let mx = step(&["mx-cluster"], false);
+    assert!(mx.matches(&inv, "csmx1"));
+    assert!(mx.matches(&inv, "csmx2"));
+    assert!(mx.matches(&inv, "10.2.9.11"));
+    assert!(mx.matches(&inv, "CSMX2.test.cs.example.edu."));
+    assert!(!mx.matches(&inv, "mailer4"));
+    assert!(!mx.matches(&inv, "mx.example.org"));
+    assert!(!mx.matches(&inv, ""));
+}
+
+#[test]
+fn steps_match_hosts_by_name_and_alias() {
+    let inv = parse(EXAMPLE);
+    let direct = step(&["maildirect1"], false);
+    assert!(direct.matches(&inv, "maildirect1"));
+    assert!(direct.matches(&inv, "10.2.9.51"));
+    assert!(!direct.matches(&inv, "maillist1"));
+    assert!(!direct.matches(&inv, "maildirect2.example.org"));
+    let either = step(&["maillist-cluster", "maildirect1"], true);
+    assert!(either.matches(&inv, "maillist2"));
+    assert!(either.matches(&inv, "lists.cs.example.edu"));
+    assert!(either.matches(&inv, "maildirect1"));
+    assert!(!either.matches(&inv, "mailer4"));
+}
+
+#[test]
+fn external_matches_only_hosts_outside_the_inventory() {
+    let inv = parse(EXAMPLE);
+    let external = step(&["external"], false);
+    assert!(external.matches(&inv, "mx.google.com"));
+    assert!(external.matches(&inv, "203.0.113.7"));
+    assert!(!external.matches(&inv, "csmail1"));
+    // Aliases of inventory hosts are not external, whatever their spelling.
+    assert!(!external.matches(&inv, "smtp.cs.example.edu"));
+    assert!(!external.matches(&inv, "10.2.9.22"));
+    assert!(!external.matches(&inv, "CSMAIL2.test.cs.example.edu."));
+    // A host whose logs are not searched is still an inventory host.
+    assert!(!external.matches(&inv, "mxlog.example.net"));
+    assert!(!external.matches(&inv, " "));
+    let outbound = &inv.routes.outbound.as_ref().unwrap().steps;
+    assert!(outbound[2].matches(&inv, "mx.example.org"));
+    assert!(!outbound[2].matches(&inv, "mailer4"));
+}

@@ -39,6 +39,14 @@ pub fn concurrency(value: &Spanned<usize>) -> Result<usize, Located> {
     }
 }
 
+/// `limits.max_hops`, at least 1.
+pub fn max_hops(value: &Spanned<usize>) -> Result<usize, Located> {
+    match value.value {
+        0 => Err(Located::new(Pos::of(value), Problem::MaxHopsZero)),
+        n => Ok(n),
+    }
+}
+
 /// A duration longer than zero.
 pub fn duration(value: &Spanned<DurationText>, key: &str) -> Result<Duration, Located> {
     let bad = |message: String| {
@@ -130,13 +138,18 @@ mod tests {
     }
 
     #[test]
-    fn ports_and_concurrency_must_be_positive() {
+    fn ports_concurrency_and_max_hops_must_be_positive() {
         assert_eq!(port(&spanned("2222")).unwrap(), 2222);
         assert_eq!(problem(port(&spanned("0"))), (Problem::PortZero, 1, 4));
         assert_eq!(concurrency(&spanned("4")).unwrap(), 4);
         assert_eq!(
             problem(concurrency(&spanned("0"))),
             (Problem::ConcurrencyZero, 1, 4)
+        );
+        assert_eq!(max_hops(&spanned("12")).unwrap(), 12);
+        assert_eq!(
+            problem(max_hops(&spanned("0"))),
+            (Problem::MaxHopsZero, 1, 4)
         );
     }
 

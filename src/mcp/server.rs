@@ -45,10 +45,12 @@ impl McpServer {
         match name {
             tools::QUERY => tools::query(&self.collector, args).await,
             tools::TRACE => tools::trace(&self.collector, args).await,
+            tools::FLOW => tools::flow(&self.collector, args).await,
             other => tools::failure(format!(
-                "unknown tool `{other}`: use {} or {}",
+                "unknown tool `{other}`: use {}, {} or {}",
                 tools::QUERY,
-                tools::TRACE
+                tools::TRACE,
+                tools::FLOW
             )),
         }
     }

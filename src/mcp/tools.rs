@@ -16,6 +16,7 @@ use crate::inventory::Inventory;
 
 pub const QUERY: &str = "mailtrace_query_logs";
 pub const TRACE: &str = "mailtrace_trace_mail";
+pub const FLOW: &str = "mailtrace_check_flow";
 
 /// The tool list, with the inventory's zone and clusters written in.
 pub fn definitions(inventory: &Inventory) -> Vec<Tool> {
@@ -75,6 +76,24 @@ pub fn definitions(inventory: &Inventory) -> Vec<Tool> {
             })),
         )
         .annotate(annotations()),
+        Tool::new(
+            FLOW,
+            format!(
+                "Account for every message that entered a cluster from outside in a time window: each recipient ends \
+                 delivered (inside the cluster), relayed_out (to which host), bounced, deferred (still queued: where), expired, \
+                 rejected, or incomplete (no terminal evidence: last seen where), with counts and a diagnosis for each problem. \
+                 Use it for \"is mail flowing through mx-cluster?\" questions rather than one message. Times are in {zone}. \
+                 Example: {{\"cluster\": \"mx-cluster\", \"time\": \"2026-01-27 21:00:00\", \"time_range\": \"1h\"}}"
+            ),
+            schema(json!({
+                "type": "object",
+                "properties": {"cluster": {"type": "string", "description": format!("A cluster ({clusters}) or host.")},
+                    "keywords": {"type": "array", "items": {"type": "string"}, "description": "Only messages matching these keywords (default: every arrival)."},
+                    "time": time, "time_range": range},
+                "required": ["cluster"],
+            })),
+        )
+        .annotate(annotations()),
     ]
 }
 
@@ -93,7 +112,15 @@ fn answer(value: &impl serde::Serialize) -> String {
 
 /// The hosts a `host` argument stands for, or an error naming the choices.
 fn targets(inventory: &Inventory, args: &Map<String, Value>) -> Result<Vec<String>, String> {
-    let host = required_string(args, "host")?;
+    targets_of(inventory, args, "host")
+}
+
+fn targets_of(
+    inventory: &Inventory,
+    args: &Map<String, Value>,
+    field: &str,
+) -> Result<Vec<String>, String> {
+    let host = required_string(args, field)?;
     let hosts: Vec<String> = inventory
         .resolve_target(&host)
         .map_err(|e| e.to_string())?
@@ -255,6 +282,44 @@ pub async fn trace(collector: &Arc<Collector>, args: &Map<String, Value>) -> Cal
             .or(request.message_id.clone())
             .unwrap_or_else(|| format!("{:?}", request.keywords));
         return nothing_found(inventory, &what, &run.query.window);
+    }
+    CallToolResult::success(vec![ContentBlock::text(answer(&run))])
+}
+
+pub async fn flow(collector: &Arc<Collector>, args: &Map<String, Value>) -> CallToolResult {
+    let inventory = collector.inventory();
+    let prepared = (|| -> Result<crate::engine::FlowRequest, String> {
+        let hosts = targets_of(inventory, args, "cluster")?;
+        Ok(crate::engine::FlowRequest {
+            cluster: required_string(args, "cluster")?,
+            hosts: hosts
+                .into_iter()
+                .filter(|h| inventory.host(h).is_some_and(|h| h.tracked))
+                .collect(),
+            window: window(args, inventory)?,
+            keywords: keywords(args, "keywords", false)?,
+            follow: FOLLOW,
+        })
+    })();
+    let request = match prepared {
+        Ok(r) => r,
+        Err(e) => return failure(e),
+    };
+    let run = crate::engine::run_flow(collector, &request).await;
+    let failures: Vec<(String, String)> = run
+        .hosts
+        .iter()
+        .filter_map(|h| h.error.clone().map(|e| (h.name.clone(), e)))
+        .collect();
+    if !failures.is_empty() {
+        return partial(failures, answer(&run));
+    }
+    if run.summary.flows.is_empty() {
+        return nothing_found(
+            inventory,
+            &format!("arrivals at {}", request.cluster),
+            &run.window,
+        );
     }
     CallToolResult::success(vec![ContentBlock::text(answer(&run))])
 }

@@ -5,24 +5,61 @@ use std::fmt::Write;
 
 use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
 
+use crate::analyze::{CheckStatus, MessageAnalysis};
 use crate::engine::TraceRun;
 use crate::trace::{MessageTrace, RecipientOutcome};
 
-/// Renders a trace run as text.
-pub fn trace_text(run: &TraceRun) -> String {
+/// Renders a trace run as text; `colour` paints verdicts and check states.
+pub fn trace_text(run: &TraceRun, colour: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", super::window_line(&run.query.window));
     if run.trace.messages.is_empty() {
-        let _ = writeln!(out, "\nNo matching mail found.");
+        let _ = writeln!(
+            out,
+            "\nNo matching mail found on {} in this window ({}): try a wider --range, another --host (inbound mail enters at the MX cluster, outbound at the submission cluster), or check --tz.",
+            run.query.hosts.join(", "),
+            run.query.window.zone
+        );
     }
-    for m in &run.trace.messages {
-        message(&mut out, m);
+    for (i, m) in run.trace.messages.iter().enumerate() {
+        message(&mut out, m, run.analysis.get(i), colour);
+    }
+    if run.trace.messages.len() > 1 {
+        let _ = writeln!(out, "\nOverall: {}", paint(&run.verdict, colour));
     }
     hosts(&mut out, run);
     out
 }
 
-fn message(out: &mut String, m: &MessageTrace) {
+fn paint(verdict: &str, colour: bool) -> String {
+    if !colour {
+        return verdict.to_string();
+    }
+    let code = if verdict == "CORRECT" { "32" } else { "31" };
+    format!("\x1b[1;{code}m{verdict}\x1b[0m")
+}
+
+fn checks(out: &mut String, analysis: &MessageAnalysis, colour: bool) {
+    let mut table = Table::new();
+    table.load_preset(UTF8_BORDERS_ONLY);
+    table.set_header(vec!["check", "result", "notes"]);
+    for c in &analysis.checks {
+        let mark = match (c.status, colour) {
+            (CheckStatus::Pass, true) => "\x1b[32mpass\x1b[0m".to_string(),
+            (CheckStatus::Warn, true) => "\x1b[33mwarn\x1b[0m".to_string(),
+            (CheckStatus::Fail, true) => "\x1b[31mfail\x1b[0m".to_string(),
+            (status, false) => status.as_str().to_string(),
+        };
+        table.add_row(vec![c.name.to_string(), mark, c.note.clone()]);
+    }
+    let _ = writeln!(out, "  direction: {}", analysis.direction.as_str());
+    for line in table.to_string().lines() {
+        let _ = writeln!(out, "    {line}");
+    }
+    let _ = writeln!(out, "  verdict: {}", paint(&analysis.verdict, colour));
+}
+
+fn message(out: &mut String, m: &MessageTrace, analysis: Option<&MessageAnalysis>, colour: bool) {
     let _ = writeln!(out);
     let title = match (&m.message_id, &m.notification_of) {
         (Some(mid), Some(of)) => format!("Notification {mid} (about {of})"),
@@ -55,8 +92,18 @@ fn message(out: &mut String, m: &MessageTrace) {
         m.nodes.join(" → "),
         m.hop_count
     );
+    if let Some(a) = analysis {
+        checks(out, a, colour);
+    }
     for r in &m.recipients {
         recipient(out, m, r);
+    }
+    if let Some(a) = analysis.filter(|a| !a.diagnosis.is_empty()) {
+        let _ = writeln!(out, "\n  diagnosis:");
+        for d in &a.diagnosis {
+            let _ = writeln!(out, "    - {}", d.cause);
+            let _ = writeln!(out, "      next: {}", d.next_step);
+        }
     }
 }
 

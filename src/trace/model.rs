@@ -111,7 +111,10 @@ pub struct AttemptView {
     pub status: String,
     pub dsn: Option<String>,
     pub reply: String,
+    pub smtp_code: Option<u16>,
     pub delay: Option<f64>,
+    /// `delays=a/b/c/d`: before the queue manager, in it, connection set-up, transmission.
+    pub delays: Option<[f64; 4]>,
 }
 
 /// One message: every instance joined by hops or sharing its Message-ID.
@@ -457,7 +460,9 @@ fn view(inst: &Instance) -> InstanceView {
                 status: status_word(a.delivery.status).to_string(),
                 dsn: a.delivery.dsn.clone(),
                 reply: a.delivery.reply.clone(),
+                smtp_code: a.delivery.smtp_code,
                 delay: a.delivery.delay,
+                delays: a.delivery.delays,
             })
             .collect(),
     }

@@ -1,0 +1,610 @@
+//! The diagnosis catalogue: one table mapping evidence (state, DSN, SMTP code,
+//! reply text) to a likely cause and the next thing to check, with the hosts
+//! and addresses filled in. One test per row.
+
+use serde::Serialize;
+
+use super::Site;
+use crate::trace::{MessageTrace, State};
+
+/// A likely cause and what to check next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    /// The catalogue row that matched.
+    pub rule: &'static str,
+    pub cause: String,
+    pub next_step: String,
+    pub hosts: Vec<String>,
+}
+
+/// One piece of evidence: a failed or unfinished hand-off.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    pub state: Option<State>,
+    /// Where the attempt was made (or the refusal logged).
+    pub host: String,
+    /// The host the attempt went to, when known.
+    pub peer: Option<String>,
+    pub address: String,
+    pub dsn: String,
+    pub code: Option<u16>,
+    pub reply: String,
+    /// The evidence is an earlier failure of a hop that later succeeded.
+    pub recovered: bool,
+}
+
+/// A catalogue row: when it applies and what it says.
+pub struct Rule {
+    pub id: &'static str,
+    pub applies: fn(&Evidence) -> bool,
+    pub explain: fn(&Evidence, &Site) -> (String, String),
+}
+
+fn reply_has(e: &Evidence, needle: &str) -> bool {
+    e.reply
+        .to_ascii_lowercase()
+        .contains(&needle.to_ascii_lowercase())
+}
+
+fn peer(e: &Evidence) -> &str {
+    e.peer.as_deref().unwrap_or("the next hop")
+}
+
+fn ip_of(site: &Site, host: &str) -> String {
+    site.addresses
+        .get(host)
+        .and_then(|ips| ips.first())
+        .cloned()
+        .unwrap_or_else(|| format!("{host}'s address"))
+}
+
+/// The catalogue, most specific first.
+pub const CATALOGUE: &[Rule] = &[
+    Rule {
+        id: "forwarding_loop",
+        applies: |e| {
+            e.dsn == "5.4.6"
+                || reply_has(e, "mail forwarding loop")
+                || reply_has(e, "too many hops")
+        },
+        explain: |e, _| {
+            (
+                format!(
+                    "mail forwarding loop: {} kept coming back ({} on {})",
+                    e.address, e.dsn, e.host
+                ),
+                format!(
+                    "check aliases, virtual maps and .forward files for {} on {} and {}",
+                    e.address,
+                    e.host,
+                    peer(e)
+                ),
+            )
+        },
+    },
+    Rule {
+        id: "relay_denied",
+        applies: |e| e.state != Some(State::Rejected) && reply_has(e, "relay access denied"),
+        explain: |e, site| {
+            (
+                format!(
+                    "{} does not trust {} ({}): relay access denied",
+                    peer(e),
+                    e.host,
+                    ip_of(site, &e.host)
+                ),
+                format!(
+                    "add {} ({}) to mynetworks on {}, or make {} authenticate",
+                    e.host,
+                    ip_of(site, &e.host),
+                    peer(e),
+                    e.host
+                ),
+            )
+        },
+    },
+    Rule {
+        id: "starttls_required",
+        applies: |e| {
+            reply_has(e, "must issue a starttls") || (e.code == Some(530) && e.dsn == "5.7.0")
+        },
+        explain: |e, _| {
+            (
+                format!(
+                    "{} requires STARTTLS but {} did not use it",
+                    peer(e),
+                    e.host
+                ),
+                format!(
+                    "set smtp_tls_security_level = may (or encrypt) on {}",
+                    e.host
+                ),
+            )
+        },
+    },
+    Rule {
+        id: "tls_failure",
+        applies: |e| {
+            reply_has(e, "tls")
+                && (reply_has(e, "handshake")
+                    || reply_has(e, "certificate")
+                    || reply_has(e, "failed"))
+        },
+        explain: |e, _| {
+            (
+                format!("TLS failed between {} and {}", e.host, peer(e)),
+                format!(
+                    "check certificates and smtp_tls_* settings on {} and smtpd_tls_* on {}",
+                    e.host,
+                    peer(e)
+                ),
+            )
+        },
+    },
+    Rule {
+        id: "user_unknown",
+        applies: |e| e.dsn == "5.1.1" || reply_has(e, "user unknown"),
+        explain: |e, _| {
+            (
+                format!("{} does not exist at {}", e.address, peer(e)),
+                format!(
+                    "check the address for typos, and the mailbox/alias maps on {}",
+                    peer(e)
+                ),
+            )
+        },
+    },
+    Rule {
+        id: "sender_domain_not_found",
+        applies: |e| {
+            e.dsn == "4.1.8"
+                || e.dsn == "5.1.8"
+                || reply_has(e, "sender address rejected: domain not found")
+        },
+        explain: |e, _| {
+            (
+                format!(
+                    "the sender's domain has no DNS records, so {} refused the mail",
+                    e.host
+                ),
+                format!(
+                    "the sender must use a resolvable domain (reject_unknown_sender_domain on {})",
+                    e.host
+                ),
+            )
+        },
+    },
+    Rule {
+        id: "lmtp_error",
+        applies: |e| e.code == Some(451) && (e.dsn == "4.2.0" || reply_has(e, "lmtp")),
+        explain: |e, _| {
+            (
+                format!(
+                    "the delivery agent behind {} failed internally (451 {})",
+                    peer(e),
+                    e.dsn
+                ),
+                format!(
+                    "check the LMTP server's (Dovecot's) log on {} for {}",
+                    peer(e),
+                    e.address
+                ),
+            )
+        },
+    },
+    Rule {
+        id: "content_rejected",
+        applies: |e| {
+            e.state != Some(State::Rejected)
+                && ((e.code == Some(554) || e.code == Some(550)) && e.dsn == "5.7.1"
+                    || reply_has(e, "spam"))
+        },
+        explain: |e, _| {
+            (
+                format!(
+                    "{} rejected the content of the message (spam or policy): {}",
+                    peer(e),
+                    short(&e.reply)
+                ),
+                format!(
+                    "check the content filter and header/body checks on {}",
+                    peer(e)
+                ),
+            )
+        },
+    },
+    Rule {
+        id: "next_hop_unreachable",
+        applies: |e| {
+            reply_has(e, "connection refused")
+                || reply_has(e, "connection timed out")
+                || reply_has(e, "no route to host")
+                || e.dsn == "4.4.1"
+                || e.dsn == "4.4.2"
+        },
+        explain: |e, _| {
+            (
+            format!("{} is down or unreachable from {}", peer(e), e.host),
+            format!(
+                "is the mail still queued on {}? (postqueue -p there); check that {}'s SMTP service is up and reachable",
+                e.host,
+                peer(e)
+            ),
+        )
+        },
+    },
+    Rule {
+        id: "service_unavailable",
+        applies: |e| e.code == Some(421),
+        explain: |e, _| {
+            (
+                format!("{} temporarily refused service (421)", peer(e)),
+                format!(
+                    "check load, connection limits (anvil) and the service on {}",
+                    peer(e)
+                ),
+            )
+        },
+    },
+    Rule {
+        id: "expired",
+        applies: |e| e.state == Some(State::Expired),
+        explain: |e, _| {
+            (
+            format!("{} gave up on {} after the queue lifetime", e.host, e.address),
+            format!("see why the attempts from {} failed (last reply: {}); maximal_queue_lifetime sets how long it tries", e.host, short(&e.reply)),
+        )
+        },
+    },
+    Rule {
+        id: "untracked_handoff",
+        applies: |e| e.state == Some(State::Untracked),
+        explain: |e, _| {
+            (
+                format!(
+                    "{} was handed to {}, whose logs are not searched",
+                    e.address,
+                    peer(e)
+                ),
+                format!(
+                    "look at {}'s own logs, or add them to the inventory",
+                    peer(e)
+                ),
+            )
+        },
+    },
+    Rule {
+        id: "rejected_before_queue",
+        applies: |e| e.state == Some(State::Rejected),
+        explain: |e, _| {
+            (
+                format!(
+                    "{} refused {} before queueing: {}",
+                    e.host,
+                    e.address,
+                    short(&e.reply)
+                ),
+                format!(
+                    "the sender or client did not pass {}'s smtpd restrictions",
+                    e.host
+                ),
+            )
+        },
+    },
+];
+
+fn short(text: &str) -> String {
+    let t = text.trim();
+    if t.chars().count() > 120 {
+        let cut: String = t.chars().take(119).collect();
+        format!("{cut}…")
+    } else {
+        t.to_string()
+    }
+}
+
+/// The first matching row for each piece of evidence; a catch-all otherwise.
+pub fn explain(evidence: &Evidence, site: &Site) -> Diagnosis {
+    let mut hosts = vec![evidence.host.clone()];
+    if let Some(p) = &evidence.peer {
+        hosts.push(p.clone());
+    }
+    for rule in CATALOGUE {
+        if (rule.applies)(evidence) {
+            let (cause, next_step) = (rule.explain)(evidence, site);
+            return Diagnosis {
+                rule: rule.id,
+                cause,
+                next_step,
+                hosts,
+            };
+        }
+    }
+    Diagnosis {
+        rule: "unexplained",
+        cause: format!(
+            "{} on {}: {}",
+            evidence.dsn,
+            evidence.host,
+            short(&evidence.reply)
+        ),
+        next_step: format!("read the log of {} around this time", evidence.host),
+        hosts,
+    }
+}
+
+/// Evidence of a message: each recipient that did not arrive, and each hop
+/// that failed before it succeeded.
+pub fn evidence(message: &MessageTrace) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    for r in &message.recipients {
+        if matches!(r.state, State::Delivered | State::Relayed) {
+            continue;
+        }
+        let peer = message
+            .edges
+            .iter()
+            .rev()
+            .find(|e| e.recipients.contains(&r.address) && e.from == r.host)
+            .map(|e| e.to.clone())
+            .or_else(|| (r.state == State::Untracked).then(|| r.host.clone()));
+        let host = if r.state == State::Untracked {
+            message
+                .edges
+                .iter()
+                .rev()
+                .find(|e| e.to == r.host)
+                .map(|e| e.from.clone())
+                .unwrap_or_else(|| r.host.clone())
+        } else {
+            r.host.clone()
+        };
+        out.push(Evidence {
+            state: Some(r.state),
+            host,
+            peer,
+            address: r.address.clone(),
+            dsn: r.dsn.clone().unwrap_or_default(),
+            code: r.smtp_code,
+            reply: r.reply.clone().unwrap_or_default(),
+            recovered: false,
+        });
+    }
+    for e in message
+        .edges
+        .iter()
+        .filter(|e| e.retries > 0 && e.status == "sent")
+    {
+        let earlier = message
+            .instances
+            .iter()
+            .filter(|i| i.host == e.from && i.mail_id == e.mail_id)
+            .flat_map(|i| &i.attempts)
+            .filter(|a| a.status != "sent" && e.recipients.contains(&a.to))
+            .max_by_key(|a| a.time);
+        if let Some(a) = earlier {
+            out.push(Evidence {
+                state: None,
+                host: e.from.clone(),
+                peer: Some(e.to.clone()),
+                address: a.to.clone(),
+                dsn: a.dsn.clone().unwrap_or_default(),
+                code: a.smtp_code,
+                reply: a.reply.clone(),
+                recovered: true,
+            });
+        }
+    }
+    out
+}
+
+/// The diagnosis lines of a message, without repeats.
+pub fn diagnose(message: &MessageTrace, site: &Site) -> Vec<Diagnosis> {
+    let mut out: Vec<Diagnosis> = Vec::new();
+    for e in evidence(message) {
+        let mut d = explain(&e, site);
+        if e.recovered {
+            d.cause = format!("{} (recovered: a later attempt succeeded)", d.cause);
+        }
+        if !out.iter().any(|o| o.rule == d.rule && o.cause == d.cause) {
+            out.push(d);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> Site {
+        let mut s = Site::default();
+        s.addresses
+            .insert("maillist1".into(), vec!["10.2.9.74".into()]);
+        s
+    }
+
+    fn ev(dsn: &str, code: Option<u16>, reply: &str, state: Option<State>) -> Evidence {
+        Evidence {
+            state,
+            host: "maillist1".into(),
+            peer: Some("mailer4".into()),
+            address: "grace@cs.example.edu".into(),
+            dsn: dsn.into(),
+            code,
+            reply: reply.into(),
+            recovered: false,
+        }
+    }
+
+    fn rule(e: &Evidence) -> Diagnosis {
+        explain(e, &site())
+    }
+
+    #[test]
+    fn relay_denied_names_mynetworks_the_receiver_and_the_senders_ip() {
+        let d = rule(&ev("4.7.1", Some(454), "host mailer4[10.2.9.17] said: 454 4.7.1 <grace@cs.example.edu>: Relay access denied (in reply to RCPT TO command)", Some(State::Deferred)));
+        assert_eq!(d.rule, "relay_denied");
+        assert!(
+            d.cause
+                .contains("mailer4 does not trust maillist1 (10.2.9.74)"),
+            "{}",
+            d.cause
+        );
+        assert!(
+            d.next_step.contains("mynetworks on mailer4"),
+            "{}",
+            d.next_step
+        );
+    }
+
+    #[test]
+    fn user_unknown() {
+        let d = rule(&ev(
+            "5.1.1",
+            Some(550),
+            "550 5.1.1 <x>: Recipient address rejected: User unknown",
+            Some(State::Bounced),
+        ));
+        assert_eq!(d.rule, "user_unknown");
+        assert!(d.cause.contains("does not exist at mailer4"));
+    }
+
+    #[test]
+    fn content_rejection() {
+        let d = rule(&ev(
+            "5.7.1",
+            Some(554),
+            "host mailer4 said: 554 5.7.1 Spam message rejected (in reply to end of DATA command)",
+            Some(State::Bounced),
+        ));
+        assert_eq!(d.rule, "content_rejected");
+        assert!(d.next_step.contains("content filter"));
+    }
+
+    #[test]
+    fn lmtp_internal_error() {
+        let d = rule(&ev(
+            "4.2.0",
+            Some(451),
+            "host maildirect1[private/dovecot-lmtp] said: 451 4.2.0 <x> Internal error occurred",
+            Some(State::Deferred),
+        ));
+        assert_eq!(d.rule, "lmtp_error");
+        assert!(d.next_step.contains("Dovecot"));
+    }
+
+    #[test]
+    fn sender_domain_not_found() {
+        let d = rule(&ev(
+            "4.1.8",
+            Some(450),
+            "<spam@x.invalid>: Sender address rejected: Domain not found",
+            Some(State::Rejected),
+        ));
+        assert_eq!(d.rule, "sender_domain_not_found");
+    }
+
+    #[test]
+    fn connection_refused_asks_whether_it_is_still_queued() {
+        let d = rule(&ev(
+            "4.4.1",
+            None,
+            "connect to maildirect1[10.2.9.81]:25: Connection refused",
+            Some(State::Deferred),
+        ));
+        assert_eq!(d.rule, "next_hop_unreachable");
+        assert!(d.next_step.contains("still queued on maillist1"));
+        let t = rule(&ev(
+            "4.4.2",
+            None,
+            "conversation with x timed out while receiving the initial server greeting",
+            Some(State::Deferred),
+        ));
+        assert_eq!(t.rule, "next_hop_unreachable");
+    }
+
+    #[test]
+    fn starttls_and_tls_failures() {
+        assert_eq!(
+            rule(&ev(
+                "5.7.0",
+                Some(530),
+                "530 5.7.0 Must issue a STARTTLS command first",
+                Some(State::Bounced)
+            ))
+            .rule,
+            "starttls_required"
+        );
+        assert_eq!(
+            rule(&ev(
+                "4.7.5",
+                None,
+                "Cannot start TLS: handshake failure",
+                Some(State::Deferred)
+            ))
+            .rule,
+            "tls_failure"
+        );
+    }
+
+    #[test]
+    fn expired_after_queue_lifetime() {
+        let d = rule(&ev(
+            "4.2.2",
+            Some(452),
+            "452 4.2.2 Mailbox full",
+            Some(State::Expired),
+        ));
+        assert_eq!(d.rule, "expired");
+    }
+
+    #[test]
+    fn forwarding_loop() {
+        let d = rule(&ev(
+            "5.4.6",
+            None,
+            "mail forwarding loop for grace@cs.example.edu",
+            Some(State::Bounced),
+        ));
+        assert_eq!(d.rule, "forwarding_loop");
+        assert!(d.next_step.contains(".forward"));
+    }
+
+    #[test]
+    fn untracked_host() {
+        let mut e = ev("2.0.0", Some(250), "250 ok", Some(State::Untracked));
+        e.peer = Some("csmwproxy1".into());
+        let d = rule(&e);
+        assert_eq!(d.rule, "untracked_handoff");
+        assert!(d.next_step.contains("csmwproxy1"));
+    }
+
+    #[test]
+    fn service_unavailable_and_rejection_and_fallback() {
+        assert_eq!(
+            rule(&ev(
+                "4.3.2",
+                Some(421),
+                "421 4.3.2 Service shutting down",
+                Some(State::Deferred)
+            ))
+            .rule,
+            "service_unavailable"
+        );
+        assert_eq!(
+            rule(&ev(
+                "5.7.2",
+                Some(554),
+                "554 5.7.2 no",
+                Some(State::Rejected)
+            ))
+            .rule,
+            "rejected_before_queue"
+        );
+        assert_eq!(
+            rule(&ev("4.9.9", None, "something odd", Some(State::Deferred))).rule,
+            "unexplained"
+        );
+    }
+}
