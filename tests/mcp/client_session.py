@@ -71,7 +71,8 @@ async def main_session():
             check("initialize names the server", init.server_info.name == "mailtrace", init.server_info)
 
             tools = {t.name: t for t in (await s.list_tools()).tools}
-            check("both playbook tools are listed", {"mailtrace_query_logs", "mailtrace_trace_mail"} <= set(tools), list(tools))
+            check("the playbook tools and check_flow are listed",
+                  {"mailtrace_query_logs", "mailtrace_trace_mail", "mailtrace_check_flow"} <= set(tools), list(tools))
             trace_tool = tools.get("mailtrace_trace_mail")
             check("tools are read-only and idempotent",
                   all(t.annotations and t.annotations.read_only_hint and t.annotations.idempotent_hint for t in tools.values()))
@@ -107,6 +108,17 @@ async def main_session():
             ka = answer(k) if not k.is_error else {}
             states = {(r["address"], r["state"], r["dsn"]) for r in ka.get("recipients", [])}
             check("trace by keyword reports the bounce", ("nosuchuser@cs.example.edu", "bounced", "5.1.1") in states, states)
+            first = (ka.get("messages") or [{}])[0]
+            check("the answer carries checks, verdict and diagnosis",
+                  ka.get("verdict", "").startswith("PROBLEM") and first.get("checks")
+                  and any(d.get("rule") == "user_unknown" for d in first.get("diagnosis", [])), ka.get("verdict"))
+            ok = answer(t)
+            check("a delivered inbound trace is CORRECT", ok.get("verdict") == "CORRECT", ok.get("verdict"))
+
+            f = await s.call_tool("mailtrace_check_flow", {"cluster": "mx-cluster", "time": "2026-11-28 22:00:00", "time_range": "1h"})
+            fa = answer(f) if not f.is_error else {}
+            check("check_flow accounts for every arrival at the MX cluster",
+                  fa.get("counts", {}).get("relayed_out", 0) >= 10 and fa.get("counts", {}).get("rejected") == 1, fa.get("counts"))
 
             async def expect_error(name, tool, args, pattern):
                 r = await s.call_tool(tool, args)
