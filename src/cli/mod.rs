@@ -4,6 +4,7 @@
 mod args;
 mod clusters;
 mod demo;
+mod doctor;
 mod flow;
 mod mcp;
 mod progress;
@@ -54,6 +55,8 @@ pub enum Command {
     Clusters(clusters::ClustersArgs),
     /// Account for every message that entered a cluster: delivered, relayed out, bounced, deferred...
     CheckFlow(flow::FlowArgs),
+    /// Check every host: reachable, host key, login, sudo, log files, tools, clock and zone.
+    Doctor(doctor::DoctorArgs),
     /// Serve the tools for LLM assistants over MCP (stdio).
     Mcp(mcp::McpArgs),
     /// Run a complete trace on a bundled site served by local SSH servers.
@@ -80,6 +83,7 @@ pub fn main() -> ExitCode {
             Command::Query(a) => query::run(a).await,
             Command::Clusters(a) => clusters::run(a),
             Command::CheckFlow(a) => flow::run(a).await,
+            Command::Doctor(a) => doctor::run(a).await,
             Command::Mcp(a) => mcp::run(a).await,
             Command::Demo(a) => demo::run(a).await,
         }

@@ -102,7 +102,7 @@ pub fn search_blocking(
 
 /// Files matching the globs (wildcards in the last path element only), with
 /// mtime and size, newest first.
-fn list_files(globs: &[String]) -> Vec<(PathBuf, i64, u64)> {
+pub(crate) fn list_files(globs: &[String]) -> Vec<(PathBuf, i64, u64)> {
     let mut files = Vec::new();
     for glob in globs {
         let path = Path::new(glob);

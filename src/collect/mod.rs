@@ -5,6 +5,7 @@
 mod local;
 mod output;
 mod pool;
+pub mod probe;
 pub mod ssh;
 
 pub use output::OutputReader;

@@ -3,6 +3,7 @@
 //! new appears. The CLI and the MCP server call only this.
 
 mod directory;
+mod doctor;
 mod flow;
 mod ingest;
 mod query;
@@ -10,6 +11,7 @@ mod site;
 mod trace;
 
 pub use directory::InventoryDirectory;
+pub use doctor::{judge, run_doctor, Finding, Health, HostHealth};
 pub use flow::{run_flow, FlowRequest, FlowRun};
 pub use ingest::Parsed;
 pub use query::{run_query, MailLines, QueryHost, QueryRequest, QueryRun};

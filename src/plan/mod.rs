@@ -1,10 +1,12 @@
 //! What to search where: the search request for one host and one round, and
 //! the only code that turns it into remote command text.
 
+mod probe;
 mod prune;
 mod quote;
 mod script;
 
+pub use probe::probe_command;
 pub use prune::{keep_file, FileStamp, PRUNE_MARGIN_SECS};
 pub use quote::{quote_glob, shell_quote};
 pub use script::{remote_command, MARK};

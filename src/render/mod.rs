@@ -1,10 +1,12 @@
 //! Render: turn results into text, JSON or DOT. No decisions here, only
 //! presentation.
 
+mod doctor_text;
 mod flow_text;
 mod query_text;
 mod trace_text;
 
+pub use doctor_text::doctor_text;
 pub use flow_text::flow_text;
 pub use query_text::query_text;
 pub use trace_text::trace_text;

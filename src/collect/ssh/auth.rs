@@ -117,12 +117,12 @@ impl Credentials {
     }
 }
 
-/// Tries every configured method in order until one succeeds.
+/// Tries every configured method in order until one succeeds; says which.
 pub async fn authenticate(
     handle: &mut client::Handle<HostKeyHandler>,
     host: &Host,
     credentials: &Credentials,
-) -> Result<(), SshError> {
+) -> Result<String, SshError> {
     let user = host.user.as_str();
     let mut tried: Vec<String> = Vec::new();
     let rsa_hash = handle
@@ -146,7 +146,7 @@ pub async fn authenticate(
                         .map(|r| r.success())
                         .unwrap_or(false);
                     if ok {
-                        return Ok(());
+                        return Ok("agent key".to_string());
                     }
                 }
                 tried.push("agent keys".into());
@@ -172,7 +172,7 @@ pub async fn authenticate(
             .await
             .map_err(|e| SshError::Protocol(e.to_string()))?;
         if result.success() {
-            return Ok(());
+            return Ok(format!("key {}", path.display()));
         }
         tried.push(format!("key {}", path.display()));
     }
@@ -188,7 +188,7 @@ pub async fn authenticate(
             .await
             .map_err(|e| SshError::Protocol(e.to_string()))?;
         if result.success() {
-            return Ok(());
+            return Ok("password".to_string());
         }
         tried.push("password".into());
     }

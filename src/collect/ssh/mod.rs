@@ -50,6 +50,8 @@ pub struct CommandEnd {
 /// An authenticated connection, shared by every command sent to the host.
 pub struct SshSession {
     handle: client::Handle<HostKeyHandler>,
+    /// How the login succeeded: `agent key`, `key PATH` or `password`.
+    pub auth_method: String,
 }
 
 impl SshSession {
@@ -94,7 +96,10 @@ impl SshSession {
                 secs: host.connect_timeout.as_secs(),
             }),
             Ok(Err(e)) => Err(e),
-            Ok(Ok(())) => Ok(SshSession { handle }),
+            Ok(Ok(auth_method)) => Ok(SshSession {
+                handle,
+                auth_method,
+            }),
         }
     }
 

@@ -1,0 +1,203 @@
+//! Gathering a host's health facts for `doctor`: name resolution, TCP reach,
+//! SSH login (host key and method), sudo, and the probe script's answer.
+//! Facts only; judging them is the engine's job.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Serialize;
+
+use super::ssh::{Credentials, SshSession};
+use crate::inventory::{Address, Host};
+use crate::plan::{probe_command, MARK};
+
+/// A log file as the probe saw it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbedFile {
+    pub path: String,
+    pub mtime: DateTime<Utc>,
+    pub size: u64,
+    pub readable: bool,
+}
+
+/// Everything learned about one host.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facts {
+    pub host: String,
+    pub address: String,
+    pub resolved: Option<Result<Vec<String>, String>>,
+    pub tcp: Option<Result<u64, String>>,
+    pub ssh: Option<Result<String, String>>,
+    pub sudo: Option<Result<(), String>>,
+    pub files: Vec<ProbedFile>,
+    pub first_line: Option<String>,
+    /// The host's clock minus ours, in seconds.
+    pub clock_skew: Option<i64>,
+    pub tools: Vec<String>,
+    pub probe_error: Option<String>,
+}
+
+/// Probes one host, in order, stopping at the first step that fails.
+pub async fn probe(host: &Host, credentials: &Credentials) -> Facts {
+    let mut facts = Facts {
+        host: host.name.clone(),
+        ..Facts::default()
+    };
+    let (addr, port) = match &host.address {
+        Address::Local => {
+            facts.address = "local".into();
+            for (path, mtime, size) in super::local::list_files(&host.logs) {
+                facts.files.push(ProbedFile {
+                    readable: std::fs::File::open(&path).is_ok(),
+                    path: path.display().to_string(),
+                    mtime: Utc.timestamp_opt(mtime, 0).single().unwrap_or_default(),
+                    size,
+                });
+            }
+            facts.tools = vec!["grep".into(), "gzip".into(), "stat".into()];
+            facts.clock_skew = Some(0);
+            return facts;
+        }
+        Address::Ssh { host, port } => (host.clone(), *port),
+    };
+    facts.address = format!("{addr}:{port}");
+    let resolved = tokio::time::timeout(
+        host.connect_timeout,
+        tokio::net::lookup_host((addr.as_str(), port)),
+    )
+    .await;
+    let addrs: Vec<std::net::SocketAddr> = match resolved {
+        Ok(Ok(a)) => a.collect(),
+        Ok(Err(e)) => {
+            facts.resolved = Some(Err(e.to_string()));
+            return facts;
+        }
+        Err(_) => {
+            facts.resolved = Some(Err("timed out".into()));
+            return facts;
+        }
+    };
+    facts.resolved = Some(Ok(addrs.iter().map(|a| a.ip().to_string()).collect()));
+    let started = Instant::now();
+    let tcp = match addrs.first() {
+        None => Err("no address".to_string()),
+        Some(a) => {
+            match tokio::time::timeout(host.connect_timeout, tokio::net::TcpStream::connect(a))
+                .await
+            {
+                Ok(Ok(_)) => Ok(started.elapsed().as_millis() as u64),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(format!(
+                    "timed out after {}s",
+                    host.connect_timeout.as_secs()
+                )),
+            }
+        }
+    };
+    let reachable = tcp.is_ok();
+    facts.tcp = Some(tcp);
+    if !reachable {
+        return facts;
+    }
+    let session = match SshSession::open(host, credentials).await {
+        Ok(s) => s,
+        Err(e) => {
+            facts.ssh = Some(Err(e.to_string()));
+            return facts;
+        }
+    };
+    facts.ssh = Some(Ok(session.auth_method.clone()));
+    if host.sudo {
+        let sudo = session
+            .run("sudo -n true", host.command_timeout, |_| {})
+            .await;
+        facts.sudo = Some(match sudo {
+            Ok(end) if end.exit_status == Some(0) => Ok(()),
+            Ok(end) => Err(if end.stderr.is_empty() {
+                "sudo -n true failed".into()
+            } else {
+                end.stderr
+            }),
+            Err(e) => Err(e.to_string()),
+        });
+    }
+    let mut output = Vec::new();
+    let sent_at = Utc::now();
+    let run = session
+        .run(
+            &probe_command(&host.logs, host.sudo),
+            host.command_timeout,
+            |chunk| {
+                if output.len() < 1 << 20 {
+                    output.extend_from_slice(chunk);
+                }
+            },
+        )
+        .await;
+    session.close().await;
+    match run {
+        Err(e) => facts.probe_error = Some(e.to_string()),
+        Ok(end) => {
+            let text = String::from_utf8_lossy(&output);
+            read_probe(&text, sent_at, &mut facts);
+            if !text.contains("##mailtrace done") {
+                facts.probe_error = Some(if end.stderr.is_empty() {
+                    format!("the probe did not finish (exit {:?})", end.exit_status)
+                } else {
+                    end.stderr
+                });
+            }
+        }
+    }
+    facts
+}
+
+fn read_probe(text: &str, sent_at: DateTime<Utc>, facts: &mut Facts) {
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix(MARK) else {
+            continue;
+        };
+        let (kind, value) = rest.split_once(' ').unwrap_or((rest, ""));
+        match kind {
+            "clock" => {
+                if let Ok(remote) = value.trim().parse::<i64>() {
+                    facts.clock_skew = Some(remote - sent_at.timestamp());
+                }
+            }
+            "tool" => facts.tools.push(value.trim().to_string()),
+            "log" => {
+                let mut words = value.splitn(4, ' ');
+                let readable = words.next() == Some("readable");
+                let mtime = words
+                    .next()
+                    .and_then(|w| w.parse::<i64>().ok())
+                    .unwrap_or(0);
+                let size = words
+                    .next()
+                    .and_then(|w| w.parse::<u64>().ok())
+                    .unwrap_or(0);
+                let path = words.next().unwrap_or("").to_string();
+                facts.files.push(ProbedFile {
+                    path,
+                    mtime: Utc.timestamp_opt(mtime, 0).single().unwrap_or_default(),
+                    size,
+                    readable,
+                });
+            }
+            "first" => facts.first_line = Some(value.to_string()),
+            _ => {}
+        }
+    }
+}
+
+/// Probes with an overall deadline, so one stuck host never holds the report.
+pub async fn probe_within(host: &Host, credentials: &Credentials, limit: Duration) -> Facts {
+    match tokio::time::timeout(limit, probe(host, credentials)).await {
+        Ok(f) => f,
+        Err(_) => Facts {
+            host: host.name.clone(),
+            probe_error: Some(format!("no answer within {}s", limit.as_secs())),
+            ..Facts::default()
+        },
+    }
+}
