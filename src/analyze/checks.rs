@@ -58,6 +58,22 @@ pub fn path_of(message: &MessageTrace, r: &RecipientOutcome) -> Vec<String> {
     path
 }
 
+/// The hosts one recipient actually reached: like [`path_of`], but a hop
+/// that failed does not count as arriving.
+pub fn reached_path(message: &MessageTrace, r: &RecipientOutcome) -> Vec<String> {
+    let mut path = vec![message.nodes.first().cloned().unwrap_or_default()];
+    for e in message.edges.iter().filter(|e| e.status == "sent") {
+        let carries = e.recipients.contains(&r.address)
+            || r.original
+                .as_ref()
+                .is_some_and(|o| e.recipients.contains(o));
+        if carries && path.last() == Some(&e.from) {
+            path.push(e.to.clone());
+        }
+    }
+    path
+}
+
 /// The direction of a message: from its sender and its recipients' first addresses.
 fn direction(message: &MessageTrace, site: &Site) -> Direction {
     if message.notification_of.is_some() {

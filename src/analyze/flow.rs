@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::checks::path_of;
+use super::checks::reached_path;
 use super::diagnosis::{evidence, explain};
 use super::Site;
 use crate::trace::{MessageTrace, State};
@@ -48,7 +48,7 @@ pub fn flows(
     for m in messages.iter().filter(|m| m.notification_of.is_none()) {
         let diagnoses = evidence(m);
         for r in &m.recipients {
-            let path = path_of(m, r);
+            let path = reached_path(m, r);
             let Some(entry) = path.iter().position(|h| inside(h)) else {
                 continue;
             };

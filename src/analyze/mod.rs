@@ -3,12 +3,16 @@
 //! Pure: it reads a [`Trace`] and a [`Site`], a plain description of the
 //! inventory's routes and limits that the engine builds.
 
+mod audit;
 mod checks;
 mod diagnosis;
 mod flow;
 mod route;
 
-pub use checks::{check_message, path_of, Check, CheckStatus};
+pub use audit::{
+    audit, percentiles, Anomaly, AuditReport, FailureClass, Percentiles, Stuck, Totals,
+};
+pub use checks::{check_message, path_of, reached_path, Check, CheckStatus};
 pub use diagnosis::{diagnose, Diagnosis, CATALOGUE};
 pub use flow::{flows, Flow, FlowSummary};
 pub use route::{match_route, RouteMatch};

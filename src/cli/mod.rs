@@ -2,6 +2,7 @@
 //! Thin: every decision is made by the library.
 
 mod args;
+mod audit;
 mod clusters;
 mod demo;
 mod doctor;
@@ -27,7 +28,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     /// Some hosts failed; the result covers the others.
     pub const PARTIAL: u8 = 3;
-    /// `check-flow`: some flow is problematic (bounced, deferred, expired, incomplete).
+    /// `check-flow`: some flow is problematic (bounced, deferred, expired,
+    /// incomplete); `audit --fail-on problems`: stuck mail, anomalies or failed hosts.
     pub const PROBLEM: u8 = 4;
 }
 
@@ -55,6 +57,8 @@ pub enum Command {
     Clusters(clusters::ClustersArgs),
     /// Account for every message that entered a cluster: delivered, relayed out, bounced, deferred...
     CheckFlow(flow::FlowArgs),
+    /// A report of every message in a window: totals, stuck mail, bounces, anomalies, delays.
+    Audit(audit::AuditArgs),
     /// Check every host: reachable, host key, login, sudo, log files, tools, clock and zone.
     Doctor(doctor::DoctorArgs),
     /// Serve the tools for LLM assistants over MCP (stdio).
@@ -83,6 +87,7 @@ pub fn main() -> ExitCode {
             Command::Query(a) => query::run(a).await,
             Command::Clusters(a) => clusters::run(a),
             Command::CheckFlow(a) => flow::run(a).await,
+            Command::Audit(a) => audit::run(a).await,
             Command::Doctor(a) => doctor::run(a).await,
             Command::Mcp(a) => mcp::run(a).await,
             Command::Demo(a) => demo::run(a).await,

@@ -14,7 +14,7 @@ use crate::time::Window;
 
 /// Lines every message that arrives over SMTP leaves: smtpd's `client=`
 /// for queued mail and `NOQUEUE:` for mail refused before queueing.
-const ARRIVALS: [&str; 2] = ["client=", "NOQUEUE: "];
+pub(crate) const ARRIVALS: [&str; 2] = ["client=", "NOQUEUE: "];
 
 #[derive(Debug, Clone)]
 pub struct FlowRequest {

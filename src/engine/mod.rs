@@ -2,6 +2,7 @@
 //! back, asks the correlator what to look for next, and stops when nothing
 //! new appears. The CLI and the MCP server call only this.
 
+mod audit;
 mod directory;
 mod doctor;
 mod flow;
@@ -10,6 +11,7 @@ mod query;
 mod site;
 mod trace;
 
+pub use audit::{run_audit, AuditRequest, AuditRun};
 pub use directory::InventoryDirectory;
 pub use doctor::{judge, run_doctor, Finding, Health, HostHealth};
 pub use flow::{run_flow, FlowRequest, FlowRun};

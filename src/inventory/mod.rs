@@ -32,7 +32,7 @@ use crate::time::Zone;
 
 pub use env::{Env, INVENTORY_VAR};
 pub use error::{InventoryError, Problem, UnknownRouteName};
-pub use routes::{Limits, Route, Routes, Step, EXTERNAL};
+pub use routes::{AuditSettings, Limits, Route, Routes, Step, EXTERNAL};
 
 /// How many names an unknown target's error suggests.
 const SUGGESTIONS: usize = 3;
@@ -56,6 +56,8 @@ pub struct Inventory {
     pub routes: Routes,
     /// What a trace is held to (`limits:`), defaults when not written.
     pub limits: Limits,
+    /// Thresholds of `mailtrace audit` (`audit:`), defaults when not written.
+    pub audit: AuditSettings,
 }
 
 /// A named group of hosts.

@@ -12,11 +12,11 @@ use super::error::{InventoryError, Located, Problem};
 use super::names::{self, Claims};
 use super::position::{self, Pos};
 use super::route_text;
-use super::schema::{RawConnection, RawDefaults, RawHost, RawInventory, RawLimits};
+use super::schema::{RawAudit, RawConnection, RawDefaults, RawHost, RawInventory, RawLimits};
 use super::ssh_config::SshClientConfig;
 use super::syntax;
 use super::values;
-use super::{normalize, Address, Host, HostKeyPolicy, Inventory, Limits};
+use super::{normalize, Address, AuditSettings, Host, HostKeyPolicy, Inventory, Limits};
 use crate::time::Zone;
 
 /// Log files searched when the inventory names none.
@@ -101,6 +101,7 @@ fn build(
         &clusters,
     )?;
     let limits = read_limits(raw.limits.unwrap_or_default())?;
+    let audit = read_audit(raw.audit.unwrap_or_default())?;
 
     let mut local_domains: Vec<String> = Vec::new();
     for domain in raw
@@ -123,6 +124,19 @@ fn build(
         clusters,
         routes,
         limits,
+        audit,
+    })
+}
+
+/// `audit:` checked, with defaults for what is not written.
+fn read_audit(raw: RawAudit) -> Result<AuditSettings, Located> {
+    Ok(AuditSettings {
+        stuck_after: raw
+            .stuck_after
+            .as_ref()
+            .map(|d| values::duration(d, "stuck_after"))
+            .transpose()?
+            .unwrap_or_else(|| AuditSettings::default().stuck_after),
     })
 }
 

@@ -92,6 +92,21 @@ impl Default for Limits {
     }
 }
 
+/// Thresholds of `mailtrace audit` (`audit:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditSettings {
+    /// Deferred mail older than this counts as stuck (default 1h).
+    pub stuck_after: Duration,
+}
+
+impl Default for AuditSettings {
+    fn default() -> AuditSettings {
+        AuditSettings {
+            stuck_after: Duration::from_secs(3600),
+        }
+    }
+}
+
 impl Routes {
     /// The declared routes with their direction, in the order inbound,
     /// outbound, internal.

@@ -21,6 +21,7 @@ pub struct RawInventory {
     /// read, so that a misspelt one points at its key.
     pub routes: Option<Entries<RawRoute>>,
     pub limits: Option<RawLimits>,
+    pub audit: Option<RawAudit>,
 }
 
 /// One entry under `clusters:`: its hosts, or nothing when left empty.
@@ -37,6 +38,13 @@ pub struct RawLimits {
     pub max_hops: Option<Spanned<usize>>,
     pub slow_hop: Option<Spanned<DurationText>>,
     pub slow_total: Option<Spanned<DurationText>>,
+}
+
+/// `audit:` — thresholds of `mailtrace audit`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudit {
+    pub stuck_after: Option<Spanned<DurationText>>,
 }
 
 /// `defaults:` — what every host inherits, plus the settings of the run.

@@ -1,11 +1,13 @@
 //! Render: turn results into text, JSON or DOT. No decisions here, only
 //! presentation.
 
+mod audit;
 mod doctor_text;
 mod flow_text;
 mod query_text;
 mod trace_text;
 
+pub use audit::{audit_html, audit_markdown, audit_text};
 pub use doctor_text::doctor_text;
 pub use flow_text::flow_text;
 pub use query_text::query_text;
