@@ -148,7 +148,46 @@ async fn run_case(case: &Path) -> Result<(), String> {
             serde_json::to_string_pretty(&actual).unwrap()
         ));
     }
+    let analysis_file = case.join("analysis.json");
+    if analysis_file.exists() {
+        let actual = project_analysis(&run);
+        if std::env::var_os("MAILTRACE_BLESS").is_some() {
+            let text = serde_json::to_string_pretty(&actual).unwrap() + "\n";
+            fs::write(case.join("actual-analysis.json"), text).unwrap();
+        }
+        let expected: Value = serde_json::from_str(&fs::read_to_string(&analysis_file).unwrap())
+            .map_err(|e| format!("analysis.json: {e}"))?;
+        if actual != expected {
+            return Err(format!(
+                "analysis expected:\n{}\nactual:\n{}",
+                serde_json::to_string_pretty(&expected).unwrap(),
+                serde_json::to_string_pretty(&actual).unwrap()
+            ));
+        }
+    }
     Ok(())
+}
+
+/// Verdicts, check results and diagnosis rules per message.
+fn project_analysis(run: &mailtrace::engine::TraceRun) -> Value {
+    let messages: Vec<Value> = run
+        .analysis
+        .iter()
+        .map(|a| {
+            let checks: serde_json::Map<String, Value> = a
+                .checks
+                .iter()
+                .map(|c| (c.name.to_string(), json!(c.status)))
+                .collect();
+            json!({
+                "direction": a.direction,
+                "verdict": a.verdict,
+                "checks": checks,
+                "diagnosis": a.diagnosis.iter().map(|d| d.rule).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({ "verdict": run.verdict, "messages": messages })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -42,36 +42,17 @@ fn check(name: &'static str, status: CheckStatus, note: impl Into<String>) -> Ch
     }
 }
 
-/// The hosts one recipient went through: the entry host, then the receiver
-/// of every hop that carried it (under its current or original address).
-pub fn path_of(message: &MessageTrace, r: &RecipientOutcome) -> Vec<String> {
-    let mut path = vec![message.nodes.first().cloned().unwrap_or_default()];
-    for e in &message.edges {
-        let carries = e.recipients.contains(&r.address)
-            || r.original
-                .as_ref()
-                .is_some_and(|o| e.recipients.contains(o));
-        if carries && path.last() == Some(&e.from) {
-            path.push(e.to.clone());
-        }
-    }
+/// The hosts one recipient went through: the hosts it reached, then the
+/// host its last, failed attempt went to.
+pub fn path_of(_message: &MessageTrace, r: &RecipientOutcome) -> Vec<String> {
+    let mut path = r.path.clone();
+    path.extend(r.failed_hop.iter().cloned());
     path
 }
 
-/// The hosts one recipient actually reached: like [`path_of`], but a hop
-/// that failed does not count as arriving.
-pub fn reached_path(message: &MessageTrace, r: &RecipientOutcome) -> Vec<String> {
-    let mut path = vec![message.nodes.first().cloned().unwrap_or_default()];
-    for e in message.edges.iter().filter(|e| e.status == "sent") {
-        let carries = e.recipients.contains(&r.address)
-            || r.original
-                .as_ref()
-                .is_some_and(|o| e.recipients.contains(o));
-        if carries && path.last() == Some(&e.from) {
-            path.push(e.to.clone());
-        }
-    }
-    path
+/// The hosts one recipient actually reached (a failed hop does not count).
+pub fn reached_path(_message: &MessageTrace, r: &RecipientOutcome) -> Vec<String> {
+    r.path.clone()
 }
 
 /// The direction of a message: from its sender and its recipients' first addresses.
@@ -186,8 +167,13 @@ fn path(
         );
     };
     for r in &message.recipients {
-        let hosts = path_of(message, r);
-        match match_route(&hosts, route, site, arrived(r.state)) {
+        let mut hosts = path_of(message, r);
+        // beyond an untracked host nothing is known: judge the path up to it
+        if r.state == State::Untracked {
+            hosts.pop();
+        }
+        let complete = matches!(r.state, State::Delivered | State::Relayed);
+        match match_route(&hosts, route, site, complete) {
             RouteMatch::Full | RouteMatch::Prefix => {}
             RouteMatch::Unexpected {
                 position,
@@ -414,10 +400,11 @@ fn timing(message: &MessageTrace, site: &Site) -> Check {
         (Some(first), Some(last)) => (last - first).num_milliseconds().max(0) as f64 / 1000.0,
         _ => 0.0,
     };
-    let Some((hop, host)) = slowest else {
-        return check("timing", CheckStatus::Pass, format!("total {total:.0}s"));
+    let note = match &slowest {
+        Some((hop, host)) => format!("slowest hop {hop:.1}s on {host}, total {total:.0}s"),
+        None => format!("no hop completed, total {total:.0}s"),
     };
-    let note = format!("slowest hop {hop:.1}s on {host}, total {total:.0}s");
+    let hop = slowest.map(|(h, _)| h).unwrap_or(0.0);
     let slow_hop = site.slow_hop.as_secs_f64();
     let slow_total = site.slow_total.as_secs_f64();
     if (slow_hop > 0.0 && hop > slow_hop) || (slow_total > 0.0 && total > slow_total) {

@@ -347,7 +347,9 @@ pub fn evidence(message: &MessageTrace) -> Vec<Evidence> {
             .rev()
             .find(|e| e.recipients.contains(&r.address) && e.from == r.host)
             .map(|e| e.to.clone())
-            .or_else(|| (r.state == State::Untracked).then(|| r.host.clone()));
+            .or_else(|| r.failed_hop.clone())
+            // delivered on the host itself (LMTP, virtual, local): it is the peer
+            .or_else(|| Some(r.host.clone()));
         let host = if r.state == State::Untracked {
             message
                 .edges

@@ -8,6 +8,7 @@ mod pool;
 pub mod probe;
 pub mod ssh;
 
+pub use local::search_blocking as search_local;
 pub use output::OutputReader;
 pub use pool::{Collector, Credentials};
 

@@ -88,7 +88,16 @@ pub fn target_of(
     if let Some(next) = &d.forwarded_as {
         return same_host(instances, index, inst, next, attempt);
     }
+    let from_reply;
     let peer = match &d.relay {
+        // `relay=none`: the connection failed; the reply names the host
+        Relay::Named { name } if name == "none" => match peer_from_reply(&d.reply) {
+            Some(p) => {
+                from_reply = p;
+                &from_reply
+            }
+            None => return Target::Local,
+        },
         Relay::Named { .. } => return Target::Local,
         Relay::Remote(peer) => peer,
     };
@@ -142,6 +151,30 @@ fn same_host(
     }
 }
 
+/// The host a failed connection names: `connect to NAME[IP]:PORT: ...`,
+/// `lost connection with NAME[IP] ...`, `conversation with NAME[IP] timed out`.
+pub fn peer_from_reply(reply: &str) -> Option<Peer> {
+    let start = ["connect to ", "lost connection with ", "conversation with "]
+        .iter()
+        .find_map(|p| reply.find(p).map(|i| i + p.len()))?;
+    let rest = reply.get(start..)?;
+    let open = rest.find('[')?;
+    let close = rest.find(']')?;
+    if close < open || rest[..open].contains(' ') {
+        return None;
+    }
+    let port = rest
+        .get(close + 1..)
+        .and_then(|r| r.strip_prefix(':'))
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|p| p.parse().ok());
+    Some(Peer {
+        name: rest[..open].to_string(),
+        ip: Some(rest[open + 1..close].to_string()),
+        port,
+    })
+}
+
 /// The inventory host a peer stands for: by name first, then by IP.
 pub fn resolve_peer(peer: &Peer, directory: &dyn HostDirectory) -> Option<super::Resolved> {
     directory
@@ -192,4 +225,22 @@ pub fn resolve(instances: &[Instance], directory: &dyn HostDirectory) -> Vec<Lin
         }
     }
     links
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_connections_name_their_peer() {
+        let p =
+            peer_from_reply("connect to h2.example.edu[10.0.0.2]:25: Connection refused").unwrap();
+        assert_eq!(
+            (p.name.as_str(), p.ip.as_deref(), p.port),
+            ("h2.example.edu", Some("10.0.0.2"), Some(25))
+        );
+        let p = peer_from_reply("lost connection with mx.example.net[203.0.113.9] while receiving the initial server greeting").unwrap();
+        assert_eq!(p.name, "mx.example.net");
+        assert!(peer_from_reply("delivered to maildir").is_none());
+    }
 }

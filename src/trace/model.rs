@@ -61,8 +61,14 @@ pub struct RecipientOutcome {
     pub smtp_code: Option<u16>,
     pub reply: Option<String>,
     pub time: Option<DateTime<FixedOffset>>,
-    /// Hops from the entry host to where the state was decided.
+    /// Hops from the entry host to where the state was decided (a failed
+    /// hand-off to another host counts).
     pub hops: usize,
+    /// The hosts the recipient reached, from the entry host on.
+    pub path: Vec<String>,
+    /// The host the last, failed attempt went to, when it was another host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_hop: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -532,6 +538,8 @@ fn rejections(
                 reply: Some(reject.reason.clone()),
                 time: Some(record.event.time),
                 hops: 0,
+                path: vec![record.host.clone()],
+                failed_hop: None,
                 note: Some(format!("refused at {} before queueing", reject.stage)),
             }],
             graph_dot: String::new(),

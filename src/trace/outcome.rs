@@ -25,10 +25,17 @@ pub fn recipient_outcomes(
     };
     let recipients = instances[entry].recipients();
     if recipients.is_empty() {
-        out.push(walker.silent(entry, "", None, 0));
+        out.push(walker.silent(entry, "", None, &[instances[entry].host.clone()]));
     }
     for r in recipients {
-        walker.walk(entry, &r, None, 0, &mut visited, &mut out);
+        walker.walk(
+            entry,
+            &r,
+            None,
+            &[instances[entry].host.clone()],
+            &mut visited,
+            &mut out,
+        );
     }
     out
 }
@@ -45,19 +52,19 @@ impl Walker<'_> {
         i: usize,
         recipient: &str,
         original: Option<&str>,
-        hops: usize,
+        path: &[String],
         visited: &mut HashSet<(usize, String)>,
         out: &mut Vec<RecipientOutcome>,
     ) {
         if !visited.insert((i, recipient.to_string())) {
-            let mut o = self.silent(i, recipient, original, hops);
+            let mut o = self.silent(i, recipient, original, path);
             o.note = Some("the path returns to an instance already visited (loop)".into());
             out.push(o);
             return;
         }
         let inst = &self.instances[i];
         let Some(last) = inst.last_attempt(recipient) else {
-            out.push(self.silent(i, recipient, original, hops));
+            out.push(self.silent(i, recipient, original, path));
             return;
         };
         let state = match last.delivery.status {
@@ -70,12 +77,23 @@ impl Walker<'_> {
         };
         if let Some(state) = state {
             // a failed hand-off to another host is a hop too
-            let reached = match &last.delivery.relay {
-                crate::parse::Relay::Remote(_) => hops + 1,
-                crate::parse::Relay::Named { .. } => hops,
-            };
+            let failed = match target_of(self.instances, self.index, i, last, self.directory) {
+                Target::Local => None,
+                Target::Instance { index, .. } => Some(self.instances[index].host.clone()),
+                Target::Missing { host, .. } => Some(host),
+                Target::Untracked(name) | Target::External(name) => Some(name),
+            }
+            .filter(|h| h != &inst.host);
             out.push(outcome(
-                inst, last, recipient, original, state, &inst.host, reached, None,
+                inst,
+                last,
+                recipient,
+                original,
+                state,
+                &inst.host,
+                path.to_vec(),
+                failed,
+                None,
             ));
             return;
         }
@@ -87,7 +105,8 @@ impl Walker<'_> {
                 original,
                 State::Delivered,
                 &inst.host,
-                hops,
+                path.to_vec(),
+                None,
                 None,
             )),
             Target::External(name) => out.push(outcome(
@@ -97,7 +116,8 @@ impl Walker<'_> {
                 original,
                 State::Relayed,
                 &name,
-                hops + 1,
+                extend(path, &name),
+                None,
                 None,
             )),
             Target::Untracked(name) => out.push(outcome(
@@ -107,7 +127,8 @@ impl Walker<'_> {
                 original,
                 State::Untracked,
                 &name,
-                hops + 1,
+                extend(path, &name),
+                None,
                 Some(format!("handed to {name}, whose logs are not searched")),
             )),
             Target::Missing { host, queue_id } => out.push(outcome(
@@ -117,27 +138,28 @@ impl Walker<'_> {
                 original,
                 State::Unknown,
                 &host,
-                hops + 1,
+                extend(path, &host),
+                None,
                 Some(match queue_id {
                     Some(q) => format!("handed to {host} as {q}, but {host}'s logs do not show it"),
                     None => format!("handed to {host} without a queue ID to follow"),
                 }),
             )),
             Target::Instance { index: j, kind } => {
-                let next_hops = if kind == LinkKind::Hop {
-                    hops + 1
-                } else {
-                    hops
-                };
                 let next = &self.instances[j];
+                let next_path = if kind == LinkKind::Hop {
+                    extend(path, &next.host)
+                } else {
+                    path.to_vec()
+                };
                 let origin = original.or(Some(recipient));
                 let followers = followers(next, recipient);
                 if followers.is_empty() {
-                    self.walk(j, recipient, original, next_hops, visited, out);
+                    self.walk(j, recipient, original, &next_path, visited, out);
                 }
                 for f in followers {
                     let keep = if f == recipient { original } else { origin };
-                    self.walk(j, &f, keep, next_hops, visited, out);
+                    self.walk(j, &f, keep, &next_path, visited, out);
                 }
             }
         }
@@ -149,7 +171,7 @@ impl Walker<'_> {
         i: usize,
         recipient: &str,
         original: Option<&str>,
-        hops: usize,
+        path: &[String],
     ) -> RecipientOutcome {
         let inst = &self.instances[i];
         let reject = inst
@@ -186,7 +208,9 @@ impl Walker<'_> {
             smtp_code: reject.and_then(|(_, r)| r.smtp_code),
             reply: reject.map(|(_, r)| r.reason.clone()),
             time: Some(reject.map(|(t, _)| *t).unwrap_or(inst.last)),
-            hops,
+            hops: path.len() - 1,
+            path: path.to_vec(),
+            failed_hop: None,
             note,
         }
     }
@@ -224,7 +248,8 @@ fn outcome(
     original: Option<&str>,
     state: State,
     host: &str,
-    hops: usize,
+    path: Vec<String>,
+    failed_hop: Option<String>,
     note: Option<String>,
 ) -> RecipientOutcome {
     let d = &attempt.delivery;
@@ -238,7 +263,15 @@ fn outcome(
         smtp_code: d.smtp_code,
         reply: Some(d.reply.clone()),
         time: Some(attempt.time),
-        hops,
+        hops: path.len() - 1 + usize::from(failed_hop.is_some()),
+        path,
+        failed_hop,
         note,
     }
+}
+
+fn extend(path: &[String], host: &str) -> Vec<String> {
+    let mut p = path.to_vec();
+    p.push(host.to_string());
+    p
 }
