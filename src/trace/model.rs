@@ -61,12 +61,13 @@ pub struct RecipientOutcome {
     pub smtp_code: Option<u16>,
     pub reply: Option<String>,
     pub time: Option<DateTime<FixedOffset>>,
-    /// Hops from the entry host to where the state was decided (a failed
-    /// hand-off to another host counts).
+    /// Hops from the entry host to where the state was decided (a refusal by
+    /// the next host counts).
     pub hops: usize,
     /// The hosts the recipient reached, from the entry host on.
     pub path: Vec<String>,
-    /// The host the last, failed attempt went to, when it was another host.
+    /// The host that refused the last attempt, when it was another host that
+    /// answered (a host that could not be reached is not on the path).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed_hop: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -76,14 +76,16 @@ impl Walker<'_> {
             DeliveryStatus::Undeliverable | DeliveryStatus::Deliverable => Some(State::Unknown),
         };
         if let Some(state) = state {
-            // a failed hand-off to another host is a hop too
+            // a host that answered with a refusal is on the path (a hop);
+            // one that could not be reached is not (the edge still shows it)
+            let answered = last.delivery.smtp_code.is_some();
             let failed = match target_of(self.instances, self.index, i, last, self.directory) {
                 Target::Local => None,
                 Target::Instance { index, .. } => Some(self.instances[index].host.clone()),
                 Target::Missing { host, .. } => Some(host),
                 Target::Untracked(name) | Target::External(name) => Some(name),
             }
-            .filter(|h| h != &inst.host);
+            .filter(|h| answered && h != &inst.host);
             out.push(outcome(
                 inst,
                 last,
