@@ -1,6 +1,7 @@
 //! Flow conservation for one cluster: every message that entered it from
-//! outside ends somewhere from the cluster's point of view (delivered
-//! locally, relayed out, bounced, deferred, rejected) or is incomplete.
+//! outside is followed to its terminal state, wherever on the site that is
+//! (delivered, relayed out of the site, bounced, deferred where it waits,
+//! expired, rejected) or is incomplete (no terminal evidence).
 
 use std::collections::BTreeMap;
 
@@ -21,7 +22,7 @@ pub struct Flow {
     pub entered_at: String,
     /// delivered, relayed_out, bounced, deferred, expired, rejected, discarded, held, incomplete.
     pub class: String,
-    /// Where: the host that delivered, bounced or holds it, or the host it left to.
+    /// Where: the host that delivered, bounced or holds it, or the outside host it left to.
     pub at: String,
     pub problem: bool,
     pub diagnosis: Option<String>,
@@ -55,31 +56,19 @@ pub fn flows(
             if entry > 0 && inside(&path[entry - 1]) {
                 continue;
             }
-            let decided_inside =
-                inside(&r.host) && !matches!(r.state, State::Relayed | State::Untracked);
-            let (class, at) = if decided_inside {
-                let class = match r.state {
-                    State::Delivered => "delivered",
-                    State::Bounced => "bounced",
-                    State::Deferred => "deferred",
-                    State::Expired => "expired",
-                    State::Rejected => "rejected",
-                    State::Discarded => "discarded",
-                    State::Held => "held",
-                    State::Relayed | State::Untracked | State::Unknown => "incomplete",
-                };
-                (class, r.host.clone())
-            } else {
-                // the first host after the cluster on this recipient's path
-                let left = path[entry..]
-                    .iter()
-                    .position(|h| !inside(h))
-                    .map(|i| path[entry + i].clone());
-                match left {
-                    Some(next) => ("relayed_out", next),
-                    None => ("incomplete", path.last().cloned().unwrap_or_default()),
-                }
+            // followed to its terminal state, wherever on the site that is
+            let class = match r.state {
+                State::Delivered => "delivered",
+                State::Relayed | State::Untracked => "relayed_out",
+                State::Bounced => "bounced",
+                State::Deferred => "deferred",
+                State::Expired => "expired",
+                State::Rejected => "rejected",
+                State::Discarded => "discarded",
+                State::Held => "held",
+                State::Unknown => "incomplete",
             };
+            let at = r.host.clone();
             let problem = matches!(class, "bounced" | "deferred" | "expired" | "incomplete");
             let diagnosis = if problem {
                 diagnoses

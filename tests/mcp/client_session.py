@@ -118,7 +118,7 @@ async def main_session():
             f = await s.call_tool("mailtrace_check_flow", {"cluster": "mx-cluster", "time": "2026-11-28 22:00:00", "time_range": "1h"})
             fa = answer(f) if not f.is_error else {}
             check("check_flow accounts for every arrival at the MX cluster",
-                  fa.get("counts", {}).get("relayed_out", 0) >= 10 and fa.get("counts", {}).get("rejected") == 1, fa.get("counts"))
+                  fa.get("counts", {}).get("delivered", 0) >= 10 and fa.get("counts", {}).get("rejected") == 1, fa.get("counts"))
 
             async def expect_error(name, tool, args, pattern):
                 r = await s.call_tool(tool, args)
