@@ -79,6 +79,20 @@ async fn every_recorded_scenario_traces_to_its_truth() {
         };
         let run = common::trace_request(&inventory, &request).await;
         let mid = s["message_id"].as_str();
+        // the verdict against the declared routes, and the first diagnosis
+        let main = run.trace.messages.iter().position(|m| {
+            m.notification_of.is_none() && (mid.is_none() || m.message_id.as_deref() == mid)
+        });
+        if let (Some(i), Some(want)) = (main, s["verdict"].as_str()) {
+            let a = &run.analysis[i];
+            let first = a.diagnosis.first().map(|d| d.rule).unwrap_or("-");
+            if !a.verdict.starts_with(want) || Some(first) != s["first_diagnosis"].as_str() {
+                failures.push(format!(
+                    "{name}: verdict {:?} with first diagnosis {first}, want {want} and {}",
+                    a.verdict, s["first_diagnosis"]
+                ));
+            }
+        }
         for want in s["recipients"].as_array().unwrap() {
             let address = want["address"].as_str().unwrap();
             let got = run
@@ -113,4 +127,72 @@ async fn every_recorded_scenario_traces_to_its_truth() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_flow_accounts_for_every_recorded_inbound_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = materialize(dir.path());
+    let truth: Value =
+        serde_json::from_str(&fs::read_to_string(site_dir().join("truth.json")).unwrap()).unwrap();
+    let scenarios = truth["scenarios"].as_array().unwrap();
+    let times: Vec<_> = scenarios
+        .iter()
+        .map(|s| parse_local_time(s["trace"]["time"].as_str().unwrap(), &inventory.zone).unwrap())
+        .collect();
+    let window = Window {
+        from: *times.iter().min().unwrap() - chrono::Duration::minutes(30),
+        to: *times.iter().max().unwrap() + chrono::Duration::minutes(30),
+    };
+    let flow = |cluster: &str| mailtrace::engine::FlowRequest {
+        cluster: cluster.to_string(),
+        hosts: common::hosts(&inventory, cluster),
+        window,
+        keywords: Vec::new(),
+        follow: parse_duration("5d").unwrap(),
+    };
+    let collector = common::collector(&inventory);
+    let mx = mailtrace::engine::run_flow(&collector, &flow("mx-cluster")).await;
+    // the inbound scenarios, as the truth tells their ends
+    let mut expected: Vec<(String, String)> = scenarios
+        .iter()
+        .filter(|s| s["trace"]["host"] == "mx-cluster")
+        .flat_map(|s| s["recipients"].as_array().unwrap().iter())
+        .map(|r| {
+            let state = r["state"].as_str().unwrap();
+            let class = if state == "relayed" {
+                "relayed_out"
+            } else {
+                state
+            };
+            (
+                r["address"].as_str().unwrap().to_string(),
+                class.to_string(),
+            )
+        })
+        .collect();
+    expected.sort();
+    let mut got: Vec<(String, String)> = mx
+        .summary
+        .flows
+        .iter()
+        .map(|f| (f.recipient.clone(), f.class.clone()))
+        .collect();
+    got.sort();
+    assert_eq!(got, expected);
+    assert_eq!(mx.summary.problems, 0);
+    // the submission cluster's flows hold the bounces and the stuck deferral
+    let smtp = mailtrace::engine::run_flow(&collector, &flow("smtp-cluster")).await;
+    collector.close().await;
+    assert!(
+        smtp.summary.counts.get("deferred").copied().unwrap_or(0) >= 1,
+        "{:?}",
+        smtp.summary.counts
+    );
+    assert!(
+        smtp.summary.counts.get("bounced").copied().unwrap_or(0) >= 2,
+        "{:?}",
+        smtp.summary.counts
+    );
+    assert!(smtp.summary.problems >= 3);
 }

@@ -72,6 +72,17 @@ fn direction(message: &MessageTrace, site: &Site) -> Direction {
         .unwrap_or(Direction::Other)
 }
 
+/// The direction of one recipient of a message.
+fn recipient_direction(message: &MessageTrace, site: &Site, r: &RecipientOutcome) -> Direction {
+    if message.notification_of.is_some() {
+        return Direction::Other;
+    }
+    site.direction(
+        message.sender.as_deref(),
+        r.original.as_deref().unwrap_or(&r.address),
+    )
+}
+
 /// Runs every check on a message.
 pub fn check_message(message: &MessageTrace, site: &Site) -> (Direction, Vec<Check>) {
     let direction = direction(message, site);
@@ -159,14 +170,18 @@ fn path(
     direction: Direction,
     route: Option<&[super::StepSpec]>,
 ) -> Check {
-    let Some(route) = route.filter(|_| direction != Direction::Other) else {
+    if route.is_none() || direction == Direction::Other {
         return check(
             "path",
             CheckStatus::Pass,
             format!("{} (no route to compare)", message.nodes.join(" → ")),
         );
-    };
+    }
     for r in &message.recipients {
+        // each recipient follows the route of its own direction
+        let Some(route) = site.routes.get(&recipient_direction(message, site, r)) else {
+            continue;
+        };
         let mut hosts = path_of(message, r);
         // beyond an untracked host nothing is known: judge the path up to it
         if r.state == State::Untracked {
@@ -225,6 +240,10 @@ fn final_destination(message: &MessageTrace, site: &Site, direction: Direction) 
         .filter(|e| !e.recovered)
         .collect();
     for r in &message.recipients {
+        let direction = match direction {
+            Direction::Other => Direction::Other,
+            _ => recipient_direction(message, site, r),
+        };
         let expected = match direction {
             Direction::Inbound | Direction::Internal => Some(State::Delivered),
             Direction::Outbound => Some(State::Relayed),
@@ -358,7 +377,12 @@ fn loops(message: &MessageTrace, site: &Site, route: Option<&[super::StepSpec]>)
             .find(|(i, h)| hosts[..*i].contains(h))
             .map(|(_, h)| h.clone());
         if let Some(host) = twice {
-            let declared = route.is_some_and(|route| {
+            let own = site
+                .routes
+                .get(&recipient_direction(message, site, r))
+                .map(|r| r.as_slice())
+                .or(route);
+            let declared = own.is_some_and(|route| {
                 matches!(
                     match_route(&hosts, route, site, false),
                     RouteMatch::Full | RouteMatch::Prefix

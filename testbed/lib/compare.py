@@ -128,6 +128,14 @@ def check_scenario(s, trace_dir):
             problems.append(f"entry {first.get('host')} {first.get('mail_id')}, "
                             f"expected {entry['host']} {entry['mail_id']}")
         check_recipients("message", main, s["recipients"], problems)
+        if "verdict" in s:
+            verdict = main.get("verdict") or ""
+            if not verdict.startswith(s["verdict"]):
+                problems.append(f"verdict {verdict!r}, expected {s['verdict']}")
+            rules = [d.get("rule") for d in main.get("diagnosis", [])]
+            want = s.get("first_diagnosis", "-")
+            if (rules[0] if rules else "-") != want:
+                problems.append(f"first diagnosis {rules[:1] or '-'}, expected {want}")
 
     for n in s.get("notifications", []):
         found = [i for i, m in enumerate(messages)
