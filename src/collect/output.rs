@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 
 use super::{FileInfo, FileState, HostReport, LineSink, RawLine};
-use crate::plan::MARK;
+use crate::plan::{read_stat, MARK};
 
 /// Longest log line kept; longer lines are cut (Postfix lines are < 2 KiB).
 const MAX_LINE: usize = 64 * 1024;
@@ -99,7 +99,7 @@ impl<'a> OutputReader<'a> {
     }
 
     fn control(&mut self, control: &str, report: &mut HostReport) {
-        let mut words = control.splitn(6, ' ');
+        let mut words = control.splitn(4, ' ');
         match words.next() {
             Some("file") => {
                 let pass = words.next().and_then(|w| w.parse().ok()).unwrap_or(1);
@@ -108,15 +108,7 @@ impl<'a> OutputReader<'a> {
                     Some("notool") => FileState::NoTool,
                     _ => FileState::Skipped,
                 };
-                let mtime = words
-                    .next()
-                    .and_then(|w| w.parse::<i64>().ok())
-                    .unwrap_or(0);
-                let size = words
-                    .next()
-                    .and_then(|w| w.parse::<u64>().ok())
-                    .unwrap_or(0);
-                let path = words.next().unwrap_or("").to_string();
+                let (mtime, size, path) = read_stat(words.next().unwrap_or(""));
                 let info = Arc::new(FileInfo {
                     path,
                     mtime: Utc.timestamp_opt(mtime, 0).single().unwrap_or_default(),

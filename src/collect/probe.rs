@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::ssh::{Credentials, SshSession};
 use crate::inventory::{Address, Host};
-use crate::plan::{probe_command, MARK};
+use crate::plan::{probe_command, read_stat, MARK};
 
 /// A log file as the probe saw it.
 #[derive(Debug, Clone, Serialize)]
@@ -166,17 +166,9 @@ fn read_probe(text: &str, sent_at: DateTime<Utc>, facts: &mut Facts) {
             }
             "tool" => facts.tools.push(value.trim().to_string()),
             "log" => {
-                let mut words = value.splitn(4, ' ');
-                let readable = words.next() == Some("readable");
-                let mtime = words
-                    .next()
-                    .and_then(|w| w.parse::<i64>().ok())
-                    .unwrap_or(0);
-                let size = words
-                    .next()
-                    .and_then(|w| w.parse::<u64>().ok())
-                    .unwrap_or(0);
-                let path = words.next().unwrap_or("").to_string();
+                let (state, stat) = value.split_once(' ').unwrap_or((value, ""));
+                let readable = state == "readable";
+                let (mtime, size, path) = read_stat(stat);
                 facts.files.push(ProbedFile {
                     path,
                     mtime: Utc.timestamp_opt(mtime, 0).single().unwrap_or_default(),

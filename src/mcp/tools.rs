@@ -181,6 +181,15 @@ fn nothing_found(
     failure(text)
 }
 
+/// The hosts that reported an error, with it.
+fn failed<'a>(
+    hosts: impl Iterator<Item = (&'a String, &'a Option<String>)>,
+) -> Vec<(String, String)> {
+    hosts
+        .filter_map(|(name, error)| error.clone().map(|e| (name.clone(), e)))
+        .collect()
+}
+
 /// A result with failed hosts: an error that still carries the partial answer.
 fn partial(failures: Vec<(String, String)>, json: String) -> CallToolResult {
     let list: Vec<String> = failures.iter().map(|(h, e)| format!("{h}: {e}")).collect();
@@ -214,11 +223,7 @@ pub async fn query(collector: &Arc<Collector>, args: &Map<String, Value>) -> Cal
         Err(e) => return failure(e),
     };
     let run = run_query(collector, &request).await;
-    let failures: Vec<(String, String)> = run
-        .hosts
-        .iter()
-        .filter_map(|h| h.error.clone().map(|e| (h.name.clone(), e)))
-        .collect();
+    let failures = failed(run.hosts.iter().map(|h| (&h.name, &h.error)));
     if !failures.is_empty() {
         return partial(failures, answer(&run));
     }
@@ -267,11 +272,7 @@ pub async fn trace(collector: &Arc<Collector>, args: &Map<String, Value>) -> Cal
         Err(e) => return failure(e),
     };
     let run = run_trace(collector, &request, &|_| {}).await;
-    let failures: Vec<(String, String)> = run
-        .failed_hosts()
-        .into_iter()
-        .filter_map(|h| h.error.clone().map(|e| (h.name.clone(), e)))
-        .collect();
+    let failures = failed(run.hosts.iter().map(|h| (&h.name, &h.error)));
     if !failures.is_empty() {
         return partial(failures, answer(&run));
     }
@@ -306,11 +307,7 @@ pub async fn flow(collector: &Arc<Collector>, args: &Map<String, Value>) -> Call
         Err(e) => return failure(e),
     };
     let run = crate::engine::run_flow(collector, &request).await;
-    let failures: Vec<(String, String)> = run
-        .hosts
-        .iter()
-        .filter_map(|h| h.error.clone().map(|e| (h.name.clone(), e)))
-        .collect();
+    let failures = failed(run.hosts.iter().map(|h| (&h.name, &h.error)));
     if !failures.is_empty() {
         return partial(failures, answer(&run));
     }

@@ -9,7 +9,7 @@ mod script;
 pub use probe::probe_command;
 pub use prune::{keep_file, FileStamp, PRUNE_MARGIN_SECS};
 pub use quote::{quote_glob, shell_quote};
-pub use script::{remote_command, MARK};
+pub use script::{read_stat, remote_command, MARK};
 
 use crate::time::Window;
 

@@ -15,6 +15,15 @@ use crate::time::Window;
 /// Prefix of the control lines the script prints.
 pub const MARK: &str = "##mailtrace ";
 
+/// Reads `MTIME SIZE PATH` as `stat -c '%Y %s %n'` prints it (the path may
+/// hold spaces); missing or bad numbers read as 0.
+pub fn read_stat(text: &str) -> (i64, u64, String) {
+    let mut words = text.splitn(3, ' ');
+    let mtime = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+    let size = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+    (mtime, size, words.next().unwrap_or("").to_string())
+}
+
 /// Shell functions shared by every search. `keep` mirrors
 /// [`super::keep_file`]; `ids` collects the queue IDs of matched lines.
 const FUNCTIONS: &str = r#"LC_ALL=C; export LC_ALL
