@@ -36,7 +36,10 @@ def carrying_edges(message, addresses):
 
 
 def recipient_path(message, addresses):
-    carrying = carrying_edges(message, addresses)
+    # a hop the next host never answered (connection refused or timed out)
+    # is an edge, but the mail did not reach that host
+    carrying = [e for e in carrying_edges(message, addresses)
+                if e.get("status") == "sent" or e.get("smtp_code") is not None]
     if not carrying:
         nodes = message.get("nodes") or []
         return nodes[:1]
@@ -81,6 +84,10 @@ def check_recipients(label, message, expected, problems):
         path = recipient_path(message, addresses)
         if path != r["path"]:
             problems.append(f"{who}: path {' -> '.join(path) or '(none)'}, expected {' -> '.join(r['path'])}")
+        own = (o.get("path") or []) + ([o["failed_hop"]] if o.get("failed_hop") else [])
+        if own != r["path"]:
+            problems.append(f"{who}: the recipient's own path {' -> '.join(own) or '(none)'}, "
+                            f"expected {' -> '.join(r['path'])}")
         retries = r.get("retries", {})
         for e in carrying_edges(message, addresses):
             want = retries.get(e["from"], 0)
@@ -158,6 +165,63 @@ def check_scenario(s, trace_dir):
     return problems
 
 
+def site_checks(truth, trace_dir):
+    """doctor, audit (every format) and check-flow against the truth: (label, problems)."""
+    def read(name):
+        path = os.path.join(trace_dir, name)
+        rc = open(path + ".rc").read().strip() if os.path.exists(path + ".rc") else "missing"
+        text = open(path).read() if os.path.exists(path) else ""
+        return rc, text
+
+    out = []
+    rc, text = read("doctor.json")
+    problems = [] if rc == "0" else [f"doctor exited {rc}"]
+    try:
+        for row in json.loads(text or "[]"):
+            if row.get("health") == "fail":
+                problems.append(f"doctor: {row.get('host')} fails: {row.get('findings')}")
+    except ValueError as e:
+        problems.append(f"doctor JSON: {e}")
+    out.append(("doctor", problems))
+
+    recipients = [r for s in truth["scenarios"] for r in s["recipients"]]
+    rc, text = read("audit.json")
+    problems = [] if rc == "4" else [f"audit --fail-on problems exited {rc}, expected 4 (mail is stuck)"]
+    try:
+        report = json.loads(text or "{}")
+        stuck = {s.get("recipient") for s in report.get("stuck", [])}
+        for r in recipients:
+            if r["state"] == "deferred" and r["address"] not in stuck:
+                problems.append(f"audit: {r['address']} is deferred but not listed as stuck")
+        classes = {(f.get("state"), f.get("dsn")) for f in report.get("failures", [])}
+        for r in recipients:
+            if r["state"] in ("bounced", "rejected") and (r["state"], r["dsn"]) not in classes:
+                problems.append(f"audit: no {r['state']} {r['dsn']} class for {r['address']}")
+    except ValueError as e:
+        problems.append(f"audit JSON: {e}")
+    for name, needle in (("audit.txt", "Stuck mail"), ("audit.md", "## Stuck mail"), ("audit.html", "<svg")):
+        frc, ftext = read(name)
+        if frc != "0" or needle not in ftext:
+            problems.append(f"{name}: exit {frc}, {'has' if needle in ftext else 'lacks'} {needle!r}")
+    out.append(("audit", problems))
+
+    rc, text = read("flow-mx.json")
+    problems = [] if rc == "0" else [f"check-flow mx-cluster exited {rc}, expected 0"]
+    try:
+        flows = {(f.get("recipient"), f.get("class")) for f in json.loads(text or "{}").get("flows", [])}
+        for s in truth["scenarios"]:
+            if s["trace"]["host"] != "mx-cluster":
+                continue
+            for r in s["recipients"]:
+                cls = "relayed_out" if r["state"] == "relayed" else r["state"]
+                if (r["address"], cls) not in flows:
+                    problems.append(f"check-flow: {r['address']} not counted as {cls}")
+    except ValueError as e:
+        problems.append(f"check-flow JSON: {e}")
+    out.append(("check-flow mx-cluster", problems))
+    return out
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
@@ -175,6 +239,16 @@ def main():
         else:
             passed += 1
             print(f"ok   {label}")
+    if os.path.exists(os.path.join(sys.argv[2], "audit.json.rc")):
+        for label, problems in site_checks(truth, sys.argv[2]):
+            if problems:
+                failed += 1
+                print(f"FAIL {label}")
+                for p in problems:
+                    print(f"     {p}")
+            else:
+                passed += 1
+                print(f"ok   {label}")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
