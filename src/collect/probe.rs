@@ -31,6 +31,8 @@ pub struct Facts {
     pub sudo: Option<Result<(), String>>,
     pub files: Vec<ProbedFile>,
     pub first_line: Option<String>,
+    /// The file `first_line` came from.
+    pub first_file: Option<String>,
     /// The host's clock minus ours, in seconds.
     pub clock_skew: Option<i64>,
     pub tools: Vec<String>,
@@ -177,6 +179,7 @@ fn read_probe(text: &str, sent_at: DateTime<Utc>, facts: &mut Facts) {
                 });
             }
             "first" => facts.first_line = Some(value.to_string()),
+            "firstfile" => facts.first_file = Some(value.to_string()),
             _ => {}
         }
     }

@@ -261,7 +261,16 @@ fn log_findings(host: &Host, facts: &Facts, out: &mut Vec<Finding>) {
             Some("run NTP on the host; windows are compared in absolute time".into()),
         ));
     }
-    if let (Some(line), Some(newest)) = (&facts.first_line, newest) {
+    // the line's file: its span runs from the next older file's mtime to its own
+    let sampled = facts
+        .first_file
+        .as_ref()
+        .and_then(|p| facts.files.iter().find(|f| &f.path == p))
+        .or(newest);
+    if let (Some(line), Some(newest)) = (
+        facts.first_line.as_ref().filter(|l| !l.trim().is_empty()),
+        sampled,
+    ) {
         let older = facts
             .files
             .iter()

@@ -1,6 +1,6 @@
 //! The health probe `doctor` runs on a host: its clock, its tools, its log
 //! files with mtime, size and readability, and the first line of the newest
-//! plain log (to judge the timestamp format and zone). Same quoting rules
+//! non-empty plain log (to judge the timestamp format and zone). Same quoting rules
 //! as the search script.
 
 use super::quote::{quote_glob, shell_quote};
@@ -13,10 +13,10 @@ for f in GLOBS; do [ -f "$f" ] || continue
 if [ -r "$f" ]; then r=readable; else r=unreadable; fi
 printf '##mailtrace log %s %s\n' "$r" "$(stat -c '%Y %s %n' -- "$f")"
 case $f in *.gz|*.xz|*.bz2|*.zst) continue;; esac
-[ -r "$f" ] || continue
+[ -r "$f" ] && [ -s "$f" ] || continue
 m=$(stat -c %Y -- "$f"); if [ "$m" -gt "$bm" ]; then bm=$m; best=$f; fi
 done
-if [ -n "$best" ]; then IFS= read -r l < "$best"; printf '##mailtrace first %s\n' "$l"; fi
+if [ -n "$best" ]; then IFS= read -r l < "$best"; printf '##mailtrace firstfile %s\n##mailtrace first %s\n' "$best" "$l"; fi
 echo '##mailtrace done'
 "###;
 

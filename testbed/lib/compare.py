@@ -184,6 +184,26 @@ def site_checks(truth, trace_dir):
         problems.append(f"doctor JSON: {e}")
     out.append(("doctor", problems))
 
+    rc, text = read("doctor-faults.json")
+    problems = [] if rc == "3" else [f"doctor with faults exited {rc}, expected 3"]
+    expected = {"csmx1": ("ssh", "HOST KEY MISMATCH", "remove the old entry"),
+                "csmail2": ("logs", "no file matches", "fix `logs`"),
+                "maillist1": ("reach", "", "sshd running")}
+    try:
+        rows = {r.get("host"): r for r in json.loads(text or "[]")}
+        for host, (check, detail, hint) in expected.items():
+            found = [f for f in rows.get(host, {}).get("findings", [])
+                     if f.get("check") == check and f.get("health") == "fail"
+                     and detail in f.get("detail", "") and hint in (f.get("hint") or "")]
+            if not found:
+                problems.append(f"doctor: {host} should fail {check} with {hint!r}: {rows.get(host, {}).get('findings')}")
+        for host, row in rows.items():
+            if host not in expected and row.get("health") == "fail":
+                problems.append(f"doctor: healthy {host} fails: {row.get('findings')}")
+    except ValueError as e:
+        problems.append(f"doctor JSON: {e}")
+    out.append(("doctor pinpoints injected faults", problems))
+
     recipients = [r for s in truth["scenarios"] for r in s["recipients"]]
     rc, text = read("audit.json")
     problems = [] if rc == "4" else [f"audit --fail-on problems exited {rc}, expected 4 (mail is stuck)"]
