@@ -75,7 +75,7 @@ async fn every_recorded_scenario_traces_to_its_truth() {
                 parse_duration(t["range"].as_str().unwrap_or("1h")).unwrap(),
             ),
             follow: parse_duration("5d").unwrap(),
-            max_rounds: 12,
+            max_rounds: mailtrace::engine::MAX_ROUNDS,
         };
         let run = common::trace_request(&inventory, &request).await;
         let mid = s["message_id"].as_str();

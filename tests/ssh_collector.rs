@@ -301,7 +301,7 @@ async fn an_encrypted_key_is_decrypted_once_for_every_host() {
         message_id: None,
         window: common::window(&inventory, "2026-11-28 21:58:00", "1h"),
         follow: Duration::from_secs(5 * 86_400),
-        max_rounds: 12,
+        max_rounds: mailtrace::engine::MAX_ROUNDS,
     };
     let good = Collector::new(
         std::sync::Arc::new(inventory.clone()),

@@ -120,7 +120,7 @@ async fn run_case(case: &Path) -> Result<(), String> {
         message_id: text("message_id"),
         window: Window::around(centre, range),
         follow: parse_duration("5d").unwrap(),
-        max_rounds: 12,
+        max_rounds: mailtrace::engine::MAX_ROUNDS,
     };
     let run = common::trace_request(&inventory, &trace_request).await;
     if let Some(h) = run

@@ -91,15 +91,12 @@ pub async fn run(args: DemoArgs) -> Result<u8> {
             follow: "5d".into(),
         };
         let (window, follow) = window.resolve(&inventory)?;
-        let request = TraceRequest {
-            hosts: target_hosts(&inventory, host)?,
-            keywords: vec![keyword.to_string()],
-            mail_id: None,
-            message_id: None,
+        let request = TraceRequest::by_keywords(
+            target_hosts(&inventory, host)?,
+            vec![keyword.to_string()],
             window,
             follow,
-            max_rounds: 12,
-        };
+        );
         let collector = super::open_collector(inventory.clone(), false)?;
         let run = run_trace(&collector, &request, &|_| {}).await;
         collector.close().await;

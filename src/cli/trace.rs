@@ -53,7 +53,7 @@ pub async fn run(args: TraceArgs) -> Result<u8> {
         message_id,
         window,
         follow,
-        max_rounds: 12,
+        max_rounds: crate::engine::MAX_ROUNDS,
     };
     super::check_keywords(
         request

@@ -54,15 +54,7 @@ pub async fn run_audit(collector: &Arc<Collector>, request: &AuditRequest) -> Au
     }
     let mut keywords: Vec<String> = ARRIVALS.iter().map(|k| k.to_string()).collect();
     keywords.push("uid=".into());
-    let trace_request = TraceRequest {
-        hosts,
-        keywords,
-        mail_id: None,
-        message_id: None,
-        window: request.window,
-        follow: request.follow,
-        max_rounds: 12,
-    };
+    let trace_request = TraceRequest::by_keywords(hosts, keywords, request.window, request.follow);
     let run = run_trace(collector, &trace_request, &|_| {}).await;
     let site = super::site_of(inventory);
     let report = audit(

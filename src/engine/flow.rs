@@ -42,15 +42,12 @@ pub async fn run_flow(collector: &Arc<Collector>, request: &FlowRequest) -> Flow
     } else {
         request.keywords.clone()
     };
-    let trace_request = TraceRequest {
-        hosts: request.hosts.clone(),
+    let trace_request = TraceRequest::by_keywords(
+        request.hosts.clone(),
         keywords,
-        mail_id: None,
-        message_id: None,
-        window: request.window,
-        follow: request.follow,
-        max_rounds: 12,
-    };
+        request.window,
+        request.follow,
+    );
     let run = run_trace(collector, &trace_request, &|_| {}).await;
     let site = super::site_of(collector.inventory());
     let summary = flows(&request.cluster, &request.hosts, &run.trace.messages, &site);

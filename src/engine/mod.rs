@@ -18,7 +18,9 @@ pub use flow::{run_flow, FlowRequest, FlowRun};
 pub use ingest::Parsed;
 pub use query::{run_query, MailLines, QueryHost, QueryRequest, QueryRun};
 pub use site::site_of;
-pub use trace::{run_trace, HostSummary, QueryEcho, RoundStat, Stats, TraceRequest, TraceRun};
+pub use trace::{
+    run_trace, HostSummary, QueryEcho, RoundStat, Stats, TraceRequest, TraceRun, MAX_ROUNDS,
+};
 
 use serde::Serialize;
 

@@ -31,6 +31,29 @@ pub struct TraceRequest {
     pub max_rounds: usize,
 }
 
+/// Search rounds a trace may take before it says it was cut.
+pub const MAX_ROUNDS: usize = 12;
+
+impl TraceRequest {
+    /// A trace started from keywords on `hosts`.
+    pub fn by_keywords(
+        hosts: Vec<String>,
+        keywords: Vec<String>,
+        window: Window,
+        follow: Duration,
+    ) -> Self {
+        TraceRequest {
+            hosts,
+            keywords,
+            mail_id: None,
+            message_id: None,
+            window,
+            follow,
+            max_rounds: MAX_ROUNDS,
+        }
+    }
+}
+
 /// The request as echoed in the result.
 #[derive(Debug, Clone, Serialize)]
 pub struct QueryEcho {

@@ -264,7 +264,7 @@ pub async fn trace(collector: &Arc<Collector>, args: &Map<String, Value>) -> Cal
             message_id,
             window: window(args, inventory)?,
             follow: FOLLOW,
-            max_rounds: 12,
+            max_rounds: crate::engine::MAX_ROUNDS,
         })
     })();
     let request = match prepared {

@@ -40,15 +40,12 @@ pub async fn trace_keyword(
     time: &str,
     range: &str,
 ) -> TraceRun {
-    let request = TraceRequest {
-        hosts: hosts(inventory, host),
-        keywords: vec![keyword.to_string()],
-        mail_id: None,
-        message_id: None,
-        window: window(inventory, time, range),
-        follow: parse_duration("5d").unwrap(),
-        max_rounds: 12,
-    };
+    let request = TraceRequest::by_keywords(
+        hosts(inventory, host),
+        vec![keyword.to_string()],
+        window(inventory, time, range),
+        parse_duration("5d").unwrap(),
+    );
     let c = collector(inventory);
     let run = run_trace(&c, &request, &|_| {}).await;
     c.close().await;
