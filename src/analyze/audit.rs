@@ -90,24 +90,65 @@ pub fn audit(
     now: DateTime<Utc>,
     stuck_after: Duration,
 ) -> AuditReport {
-    let mut per_host: BTreeMap<String, Totals> = BTreeMap::new();
-    let mut per_direction: BTreeMap<String, usize> = BTreeMap::new();
-    let mut stuck = Vec::new();
-    let mut failures: Vec<FailureClass> = Vec::new();
-    let mut anomalies = Vec::new();
-    let mut hop_delays = Vec::new();
-    let mut totals_delays = Vec::new();
-    let mut volume: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    let name = |m: &MessageTrace| {
-        m.message_id
-            .clone()
-            .unwrap_or_else(|| "(not queued)".into())
-    };
-
+    let mut acc = AuditAccumulator::new(site.clone(), now, stuck_after);
     for (i, m) in messages.iter().enumerate() {
-        let analysis = analyses.get(i);
+        acc.add(m, analyses.get(i));
+    }
+    acc.finish()
+}
+
+/// How many of the slowest messages a report names.
+const SLOWEST: usize = 5;
+
+/// The audit built one message at a time: what it keeps is counts, the
+/// problems it lists, and one number per delay, never the messages.
+pub struct AuditAccumulator {
+    site: Site,
+    now: DateTime<Utc>,
+    stuck_after: Duration,
+    messages: usize,
+    per_host: BTreeMap<String, Totals>,
+    per_direction: BTreeMap<String, usize>,
+    stuck: Vec<Stuck>,
+    failures: Vec<FailureClass>,
+    anomalies: Vec<Anomaly>,
+    hop_delays: Vec<f64>,
+    total_delays: Vec<f64>,
+    /// The slowest messages so far, slowest first.
+    slowest: Vec<(f64, String)>,
+    volume: BTreeMap<String, BTreeMap<String, usize>>,
+}
+
+impl AuditAccumulator {
+    pub fn new(site: Site, now: DateTime<Utc>, stuck_after: Duration) -> Self {
+        AuditAccumulator {
+            site,
+            now,
+            stuck_after,
+            messages: 0,
+            per_host: BTreeMap::new(),
+            per_direction: BTreeMap::new(),
+            stuck: Vec::new(),
+            failures: Vec::new(),
+            anomalies: Vec::new(),
+            hop_delays: Vec::new(),
+            total_delays: Vec::new(),
+            slowest: Vec::new(),
+            volume: BTreeMap::new(),
+        }
+    }
+
+    /// Counts one message and its analysis.
+    pub fn add(&mut self, m: &MessageTrace, analysis: Option<&MessageAnalysis>) {
+        self.messages += 1;
+        let name = |m: &MessageTrace| {
+            m.message_id
+                .clone()
+                .unwrap_or_else(|| "(not queued)".into())
+        };
         if let Some(a) = analysis {
-            *per_direction
+            *self
+                .per_direction
                 .entry(a.direction.as_str().to_string())
                 .or_insert(0) += 1;
             for c in a
@@ -116,7 +157,7 @@ pub fn audit(
                 .filter(|c| matches!(c.name, "path" | "loops" | "hop count" | "entry point"))
             {
                 if c.status != CheckStatus::Pass {
-                    anomalies.push(Anomaly {
+                    self.anomalies.push(Anomaly {
                         message_id: m.message_id.clone(),
                         check: c.name.to_string(),
                         note: c.note.clone(),
@@ -125,25 +166,25 @@ pub fn audit(
             }
         }
         for inst in &m.instances {
-            per_host.entry(inst.host.clone()).or_default().received += 1;
+            self.per_host.entry(inst.host.clone()).or_default().received += 1;
             for a in inst.attempts.iter().filter(|a| a.status == "sent") {
                 if let Some(d) = a.delay {
-                    hop_delays.push(d);
+                    self.hop_delays.push(d);
                 }
             }
         }
         for e in m
             .edges
             .iter()
-            .filter(|e| e.status == "sent" && !site.hosts.contains(&e.to))
+            .filter(|e| e.status == "sent" && !self.site.hosts.contains(&e.to))
         {
-            per_host.entry(e.from.clone()).or_default().relayed_out += e.recipients.len();
+            self.per_host.entry(e.from.clone()).or_default().relayed_out += e.recipients.len();
         }
         for r in &m.recipients {
-            if !site.hosts.contains(&r.host) {
+            if !self.site.hosts.contains(&r.host) {
                 continue;
             }
-            let t = per_host.entry(r.host.clone()).or_default();
+            let t = self.per_host.entry(r.host.clone()).or_default();
             match r.state {
                 State::Delivered => t.delivered += 1,
                 State::Deferred => t.deferred += 1,
@@ -156,10 +197,10 @@ pub fn audit(
             if r.state == State::Deferred {
                 let age = m
                     .first_seen
-                    .map(|f| (now - f.to_utc()).num_seconds())
+                    .map(|f| (self.now - f.to_utc()).num_seconds())
                     .unwrap_or(0);
-                if age >= stuck_after.as_secs() as i64 {
-                    stuck.push(Stuck {
+                if age >= self.stuck_after.as_secs() as i64 {
+                    self.stuck.push(Stuck {
                         message_id: m.message_id.clone(),
                         recipient: r.address.clone(),
                         host: r.host.clone(),
@@ -183,9 +224,10 @@ pub fn audit(
             else {
                 continue;
             };
-            let d = explain(&e, site);
+            let d = explain(&e, &self.site);
             let key_rule = d.rule.to_string();
-            match failures
+            match self
+                .failures
                 .iter_mut()
                 .find(|f| f.rule == key_rule && f.dsn == e.dsn && f.state == state.as_str())
             {
@@ -195,7 +237,7 @@ pub fn audit(
                         f.examples.push(name(m));
                     }
                 }
-                None => failures.push(FailureClass {
+                None => self.failures.push(FailureClass {
                     state: state.as_str().to_string(),
                     dsn: e.dsn.clone(),
                     rule: key_rule,
@@ -209,58 +251,63 @@ pub fn audit(
             m.first_seen,
             m.recipients.iter().filter_map(|r| r.time).max(),
         ) {
-            totals_delays.push((
-                (last - first).num_milliseconds().max(0) as f64 / 1000.0,
-                name(m),
-            ));
+            let seconds = (last - first).num_milliseconds().max(0) as f64 / 1000.0;
+            self.total_delays.push(seconds);
+            if self.slowest.len() < SLOWEST
+                || self.slowest.last().is_some_and(|(s, _)| seconds > *s)
+            {
+                self.slowest.push((seconds, name(m)));
+                self.slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+                self.slowest.truncate(SLOWEST);
+            }
             let hour = first
                 .to_utc()
                 .with_minute(0)
                 .and_then(|t| t.with_second(0))
                 .unwrap_or(first.to_utc());
             let entry = m.nodes.first().cloned().unwrap_or_default();
-            *volume
+            *self
+                .volume
                 .entry(hour.format("%Y-%m-%dT%H:00Z").to_string())
                 .or_default()
                 .entry(entry)
                 .or_insert(0) += 1;
         }
     }
-    let mut per_cluster: BTreeMap<String, Totals> = BTreeMap::new();
-    for (cluster, members) in &site.clusters {
-        let sum = per_cluster.entry(cluster.clone()).or_default();
-        for m in members {
-            if let Some(t) = per_host.get(m) {
-                sum.received += t.received;
-                sum.delivered += t.delivered;
-                sum.relayed_out += t.relayed_out;
-                sum.deferred += t.deferred;
-                sum.bounced += t.bounced;
-                sum.expired += t.expired;
-                sum.rejected += t.rejected;
-                sum.held_or_discarded += t.held_or_discarded;
+
+    /// The report of every message added.
+    pub fn finish(mut self) -> AuditReport {
+        let mut per_cluster: BTreeMap<String, Totals> = BTreeMap::new();
+        for (cluster, members) in &self.site.clusters {
+            let sum = per_cluster.entry(cluster.clone()).or_default();
+            for m in members {
+                if let Some(t) = self.per_host.get(m) {
+                    sum.received += t.received;
+                    sum.delivered += t.delivered;
+                    sum.relayed_out += t.relayed_out;
+                    sum.deferred += t.deferred;
+                    sum.bounced += t.bounced;
+                    sum.expired += t.expired;
+                    sum.rejected += t.rejected;
+                    sum.held_or_discarded += t.held_or_discarded;
+                }
             }
         }
-    }
-    failures.sort_by(|a, b| b.count.cmp(&a.count).then(a.rule.cmp(&b.rule)));
-    let total_values: Vec<f64> = totals_delays.iter().map(|(d, _)| *d).collect();
-    totals_delays.sort_by(|a, b| b.0.total_cmp(&a.0));
-    AuditReport {
-        messages: messages.len(),
-        per_host,
-        per_cluster,
-        per_direction,
-        stuck,
-        failures,
-        anomalies,
-        hop_delay: percentiles(hop_delays),
-        total_delay: percentiles(total_values),
-        slowest: totals_delays
-            .into_iter()
-            .take(5)
-            .map(|(d, n)| (n, d))
-            .collect(),
-        volume,
+        self.failures
+            .sort_by(|a, b| b.count.cmp(&a.count).then(a.rule.cmp(&b.rule)));
+        AuditReport {
+            messages: self.messages,
+            per_host: self.per_host,
+            per_cluster,
+            per_direction: self.per_direction,
+            stuck: self.stuck,
+            failures: self.failures,
+            anomalies: self.anomalies,
+            hop_delay: percentiles(self.hop_delays),
+            total_delay: percentiles(self.total_delays),
+            slowest: self.slowest.into_iter().map(|(d, n)| (n, d)).collect(),
+            volume: self.volume,
+        }
     }
 }
 

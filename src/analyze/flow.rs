@@ -32,7 +32,10 @@ pub struct Flow {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FlowSummary {
     pub cluster: String,
+    /// Recipients that entered the cluster, one flow each.
+    pub total: usize,
     pub counts: BTreeMap<String, usize>,
+    /// Every flow (check-flow), or only the problem flows up to a limit (audit).
     pub flows: Vec<Flow>,
     pub problems: usize,
 }
@@ -44,11 +47,44 @@ pub fn flows(
     messages: &[MessageTrace],
     site: &Site,
 ) -> FlowSummary {
-    let inside = |h: &str| members.iter().any(|m| m == h);
-    let mut flows = Vec::new();
-    for m in messages.iter().filter(|m| m.notification_of.is_none()) {
+    let mut acc = FlowAccumulator::new(cluster, members, None);
+    for m in messages {
+        acc.add(m, site);
+    }
+    acc.finish()
+}
+
+/// The flows of one cluster built one message at a time.
+pub struct FlowAccumulator {
+    summary: FlowSummary,
+    members: Vec<String>,
+    /// Keep only this many problem flows (and no others); `None`: keep all.
+    keep_problems: Option<usize>,
+}
+
+impl FlowAccumulator {
+    pub fn new(cluster: &str, members: &[String], keep_problems: Option<usize>) -> Self {
+        FlowAccumulator {
+            summary: FlowSummary {
+                cluster: cluster.to_string(),
+                total: 0,
+                counts: BTreeMap::new(),
+                flows: Vec::new(),
+                problems: 0,
+            },
+            members: members.to_vec(),
+            keep_problems,
+        }
+    }
+
+    /// Counts the recipients of `m` that entered the cluster from outside.
+    pub fn add(&mut self, m: &MessageTrace, site: &Site) {
+        if m.notification_of.is_some() {
+            return;
+        }
         let diagnoses = evidence(m);
         for r in &m.recipients {
+            let inside = |h: &str| self.members.iter().any(|m| m == h);
             let path = reached_path(m, r);
             let Some(entry) = path.iter().position(|h| inside(h)) else {
                 continue;
@@ -68,8 +104,17 @@ pub fn flows(
                 State::Held => "held",
                 State::Unknown => "incomplete",
             };
-            let at = r.host.clone();
             let problem = matches!(class, "bounced" | "deferred" | "expired" | "incomplete");
+            self.summary.total += 1;
+            *self.summary.counts.entry(class.to_string()).or_insert(0) += 1;
+            self.summary.problems += usize::from(problem);
+            let wanted = match self.keep_problems {
+                None => true,
+                Some(limit) => problem && self.summary.flows.len() < limit,
+            };
+            if !wanted {
+                continue;
+            }
             let diagnosis = if problem {
                 diagnoses
                     .iter()
@@ -79,27 +124,20 @@ pub fn flows(
             } else {
                 None
             };
-            flows.push(Flow {
+            self.summary.flows.push(Flow {
                 message_id: m.message_id.clone(),
                 sender: m.sender.clone(),
                 recipient: r.address.clone(),
                 entered_at: path[entry].clone(),
                 class: class.to_string(),
-                at,
+                at: r.host.clone(),
                 problem,
                 diagnosis,
             });
         }
     }
-    let mut counts = BTreeMap::new();
-    for f in &flows {
-        *counts.entry(f.class.clone()).or_insert(0) += 1;
-    }
-    let problems = flows.iter().filter(|f| f.problem).count();
-    FlowSummary {
-        cluster: cluster.to_string(),
-        counts,
-        flows,
-        problems,
+
+    pub fn finish(self) -> FlowSummary {
+        self.summary
     }
 }

@@ -10,11 +10,12 @@ mod flow;
 mod route;
 
 pub use audit::{
-    audit, percentiles, Anomaly, AuditReport, FailureClass, Percentiles, Stuck, Totals,
+    audit, percentiles, Anomaly, AuditAccumulator, AuditReport, FailureClass, Percentiles, Stuck,
+    Totals,
 };
 pub use checks::{check_message, path_of, reached_path, Check, CheckStatus};
 pub use diagnosis::{diagnose, Diagnosis, CATALOGUE};
-pub use flow::{flows, Flow, FlowSummary};
+pub use flow::{flows, Flow, FlowAccumulator, FlowSummary};
 pub use route::{match_route, RouteMatch};
 
 use std::collections::BTreeMap;

@@ -16,25 +16,19 @@ use crate::plan::{keep_file, SearchRequest};
 use crate::time::Window;
 
 /// Searches a local host's logs; blocking file I/O runs off the async threads.
-pub async fn search(host: &Host, request: &SearchRequest, sink: &dyn LineSink) -> HostReport {
+/// Lines go to `sink` one by one as the files are read.
+pub async fn search(host: &Host, request: &SearchRequest, sink: Arc<dyn LineSink>) -> HostReport {
     let started = Instant::now();
     let name: Arc<str> = Arc::from(host.name.as_str());
     let globs = host.logs.clone();
     let request = request.clone();
     let host_name = name.clone();
     let found = tokio::task::spawn_blocking(move || {
-        let mut lines = Vec::new();
-        let report = search_blocking(&host_name, &globs, &request, &mut |l| lines.push(l));
-        (report, lines)
+        search_blocking(&host_name, &globs, &request, &mut |l| sink.line(l))
     })
     .await;
     let mut report = match found {
-        Ok((report, lines)) => {
-            for line in lines {
-                sink.line(line);
-            }
-            report
-        }
+        Ok(report) => report,
         Err(e) => {
             let mut r = HostReport::new(&name);
             r.error = Some(format!("local search failed: {e}"));
@@ -101,7 +95,7 @@ pub fn search_blocking(
 }
 
 /// Files matching the globs (wildcards in the last path element only), with
-/// mtime and size, newest first.
+/// mtime and size, oldest first (so a host's lines come in time order).
 pub(crate) fn list_files(globs: &[String]) -> Vec<(PathBuf, i64, u64)> {
     let mut files = Vec::new();
     for glob in globs {
@@ -134,7 +128,7 @@ pub(crate) fn list_files(globs: &[String]) -> Vec<(PathBuf, i64, u64)> {
             }
         }
     }
-    files.sort_by_key(|f| std::cmp::Reverse(f.1));
+    files.sort_by_key(|f| f.1);
     files
 }
 

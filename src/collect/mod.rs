@@ -55,6 +55,9 @@ pub struct RawLine {
 /// Receives lines as they arrive, from several hosts at once.
 pub trait LineSink: Send + Sync {
     fn line(&self, line: RawLine);
+
+    /// Every line of `host` has been handed over (its search ended, well or not).
+    fn host_done(&self, _host: &str) {}
 }
 
 /// What one host's search did.

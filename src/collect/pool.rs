@@ -50,6 +50,11 @@ impl Collector {
         &self.inventory
     }
 
+    /// The inventory, for holders that outlive a borrow.
+    pub fn inventory_shared(&self) -> Arc<Inventory> {
+        self.inventory.clone()
+    }
+
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
     }
@@ -67,7 +72,9 @@ impl Collector {
             let sink = sink.clone();
             set.spawn(async move {
                 let _permit = me.limit.clone().acquire_owned().await;
-                (index, me.search_host(&host, &request, sink.as_ref()).await)
+                let report = me.search_host(&host, &request, &sink).await;
+                sink.host_done(&host);
+                (index, report)
             });
         }
         let mut reports: Vec<(usize, HostReport)> = Vec::new();
@@ -89,16 +96,19 @@ impl Collector {
         &self,
         name: &str,
         request: &SearchRequest,
-        sink: &dyn LineSink,
+        sink: &Arc<dyn LineSink>,
     ) -> HostReport {
         let started = Instant::now();
         let mut report = HostReport::new(name);
         match self.inventory.host(name) {
             None => report.error = Some(format!("`{name}` is not an inventory host")),
             Some(host) if host.address == Address::Local => {
-                report = local::search(host, request, sink).await;
+                report = local::search(host, request, sink.clone()).await;
             }
-            Some(host) => self.search_ssh(host, request, sink, &mut report).await,
+            Some(host) => {
+                self.search_ssh(host, request, sink.as_ref(), &mut report)
+                    .await
+            }
         }
         report.elapsed = started.elapsed();
         report

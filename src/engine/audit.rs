@@ -1,18 +1,32 @@
 //! `audit`: every message of a window on every tracked host (or the chosen
 //! clusters), traced and judged, then aggregated for a report.
+//!
+//! One search per host returns the window's mail lines (see
+//! [`crate::parse::CORRELATED_MARKERS`]); they are correlated as they
+//! stream in, and each message is judged and counted as soon as it has
+//! settled, then dropped: memory follows the mail in flight, not the logs.
 
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
 use serde::Serialize;
 
-use super::flow::ARRIVALS;
-use super::trace::{run_trace, HostSummary, TraceRequest};
+use super::ingest::{Destination, ParseSink, Parsed};
+use super::trace::HostSummary;
 use super::WindowView;
-use crate::analyze::{audit, flows, AuditReport, FlowSummary};
+use crate::analyze::{
+    analyze_message, AuditAccumulator, AuditReport, FlowAccumulator, FlowSummary, Site,
+};
 use crate::collect::Collector;
+use crate::parse::CORRELATED_MARKERS;
+use crate::plan::SearchRequest;
 use crate::time::Window;
+use crate::trace::{MessageTrace, StreamCorrelator};
+
+/// Problem flows an audit lists per cluster (all are counted).
+const FLOW_EXAMPLES: usize = 50;
 
 #[derive(Debug, Clone)]
 pub struct AuditRequest {
@@ -33,8 +47,66 @@ pub struct AuditRun {
     pub unparsed_lines: u64,
     pub unparsed_examples: Vec<String>,
     pub rounds: usize,
+    /// Most queue stays held at once while correlating.
+    pub peak_instances: usize,
     /// Stuck mail past the threshold, path anomalies, or failed hosts.
     pub problems: Vec<String>,
+}
+
+/// What the audit keeps while lines stream in.
+struct Aggregate {
+    correlator: StreamCorrelator,
+    site: Site,
+    report: AuditAccumulator,
+    flows: Vec<FlowAccumulator>,
+}
+
+impl Aggregate {
+    fn with_emit(&mut self, f: impl FnOnce(&mut StreamCorrelator, &mut dyn FnMut(MessageTrace))) {
+        let Aggregate {
+            correlator,
+            site,
+            report,
+            flows,
+        } = self;
+        let mut count = |m: MessageTrace| {
+            let analysis = analyze_message(&m, site);
+            report.add(&m, Some(&analysis));
+            for flow in flows.iter_mut() {
+                flow.add(&m, site);
+            }
+        };
+        f(correlator, &mut count);
+    }
+}
+
+/// Feeds parsed lines to the correlator; refusals count when they are on
+/// a chosen host inside the window.
+struct AuditDestination {
+    aggregate: Mutex<Option<Aggregate>>,
+    chosen: Vec<String>,
+    window: Window,
+}
+
+impl AuditDestination {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Aggregate>> {
+        self.aggregate.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Destination for AuditDestination {
+    fn take(&self, p: Parsed) {
+        let seed = self.chosen.contains(&p.host) && self.window.contains(p.event.time.to_utc());
+        if let Some(a) = self.lock().as_mut() {
+            a.with_emit(|c, emit| c.push(&p.host, &p.event, seed, emit));
+        }
+    }
+
+    fn host_done(&self, host: &str) {
+        if let Some(a) = self.lock().as_mut() {
+            a.with_emit(|c, emit| c.host_done(host, emit));
+        }
+    }
 }
 
 pub async fn run_audit(collector: &Arc<Collector>, request: &AuditRequest) -> AuditRun {
@@ -44,30 +116,78 @@ pub async fn run_audit(collector: &Arc<Collector>, request: &AuditRequest) -> Au
         .iter()
         .filter(|c| request.clusters.is_empty() || request.clusters.contains(&c.name))
         .collect();
-    let mut hosts: Vec<String> = Vec::new();
-    for h in inventory.tracked_hosts() {
-        let chosen =
-            request.clusters.is_empty() || clusters.iter().any(|c| c.hosts.contains(&h.name));
-        if chosen {
-            hosts.push(h.name.clone());
-        }
-    }
-    let mut keywords: Vec<String> = ARRIVALS.iter().map(|k| k.to_string()).collect();
-    keywords.push("uid=".into());
-    let trace_request = TraceRequest::by_keywords(hosts, keywords, request.window, request.follow);
-    let run = run_trace(collector, &trace_request, &|_| {}).await;
-    let site = super::site_of(inventory);
-    let report = audit(
-        &run.trace.messages,
-        &run.analysis,
-        &site,
-        Utc::now(),
-        inventory.audit.stuck_after,
-    );
-    let flows: Vec<FlowSummary> = clusters
+    let tracked: Vec<String> = inventory.tracked_hosts().map(|h| h.name.clone()).collect();
+    let chosen: Vec<String> = tracked
         .iter()
-        .map(|c| flows(&c.name, &c.hosts, &run.trace.messages, &site))
+        .filter(|h| request.clusters.is_empty() || clusters.iter().any(|c| c.hosts.contains(h)))
+        .cloned()
         .collect();
+    let site = super::site_of(inventory);
+    let window = request.window;
+    let seed_hosts = chosen.clone();
+    let correlator = StreamCorrelator::new(
+        collector.inventory_shared(),
+        &tracked,
+        Box::new(move |inst| {
+            seed_hosts.contains(&inst.host)
+                && inst.arrived.is_some_and(|t| window.contains(t.to_utc()))
+        }),
+    );
+    let aggregate = Aggregate {
+        correlator,
+        report: AuditAccumulator::new(site.clone(), Utc::now(), inventory.audit.stuck_after),
+        flows: clusters
+            .iter()
+            .map(|c| FlowAccumulator::new(&c.name, &c.hosts, Some(FLOW_EXAMPLES)))
+            .collect(),
+        site,
+    };
+    let destination = AuditDestination {
+        aggregate: Mutex::new(Some(aggregate)),
+        chosen,
+        window,
+    };
+    let sink = Arc::new(ParseSink::with(inventory, 1, destination));
+    // all tracked hosts, so paths through hosts outside the chosen clusters
+    // are whole; later hops of the window's mail may fall in the follow time
+    let search = SearchRequest {
+        patterns: CORRELATED_MARKERS.iter().map(|m| m.to_string()).collect(),
+        ignore_case: false,
+        window: window.extended(request.follow),
+        expand: None,
+    };
+    let jobs = tracked
+        .iter()
+        .map(|h| (h.clone(), search.clone()))
+        .collect();
+    let reports = collector.search(jobs, sink.clone()).await;
+
+    let mut summaries = std::collections::BTreeMap::new();
+    super::trace::merge(&mut summaries, &reports);
+    let mut peak_instances = 0;
+    let aggregate = {
+        let mut guard = sink.destination.lock();
+        if let Some(a) = guard.as_mut() {
+            a.with_emit(|c, emit| peak_instances = c.finish(emit));
+        }
+        guard.take()
+    };
+    let (report, flows): (AuditReport, Vec<FlowSummary>) = match aggregate {
+        Some(a) => (
+            a.report.finish(),
+            a.flows.into_iter().map(FlowAccumulator::finish).collect(),
+        ),
+        // only taken here, once
+        None => (
+            AuditAccumulator::new(super::site_of(inventory), Utc::now(), Duration::ZERO).finish(),
+            Vec::new(),
+        ),
+    };
+    let unparsed_examples = sink
+        .examples
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     let mut problems = Vec::new();
     if !report.stuck.is_empty() {
         problems.push(format!(
@@ -79,18 +199,28 @@ pub async fn run_audit(collector: &Arc<Collector>, request: &AuditRequest) -> Au
     if !report.anomalies.is_empty() {
         problems.push(format!("{} path anomalie(s)", report.anomalies.len()));
     }
-    for h in run.hosts.iter().filter(|h| h.error.is_some()) {
+    let hosts: Vec<HostSummary> = inventory
+        .hosts
+        .iter()
+        .map(|h| {
+            summaries
+                .remove(&h.name)
+                .unwrap_or_else(|| HostSummary::new(&h.name))
+        })
+        .collect();
+    for h in hosts.iter().filter(|h| h.error.is_some()) {
         problems.push(format!("{} could not be searched", h.name));
     }
     AuditRun {
-        window: run.query.window.clone(),
+        window: WindowView::new(&request.window, &inventory.zone),
         generated: Utc::now().to_rfc3339(),
         report,
         flows,
-        hosts: run.hosts.clone(),
-        unparsed_lines: run.stats.unparsed_lines,
-        unparsed_examples: run.stats.unparsed_examples.clone(),
-        rounds: run.stats.rounds,
+        hosts,
+        unparsed_lines: sink.unparsed.load(Ordering::Relaxed),
+        unparsed_examples,
+        rounds: 1,
+        peak_instances,
         problems,
     }
 }

@@ -22,36 +22,64 @@ pub struct Parsed {
     pub position: (i64, u64),
 }
 
-/// A [`LineSink`] that parses every line into [`Parsed`].
-pub struct ParseSink {
+/// Where parsed lines go.
+pub trait Destination: Send + Sync {
+    fn take(&self, parsed: Parsed);
+
+    /// Every line of `host` has been handed over.
+    fn host_done(&self, _host: &str) {}
+}
+
+/// Keeps every parsed line (traces and queries: a few thousand lines).
+#[derive(Default)]
+pub struct Kept(Mutex<Vec<Parsed>>);
+
+impl Destination for Kept {
+    fn take(&self, parsed: Parsed) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(parsed);
+    }
+}
+
+/// A [`LineSink`] that parses every line into [`Parsed`] for `D`, and
+/// counts (with a few examples) the lines that do not parse.
+pub struct ParseSink<D = Kept> {
     zones: HashMap<String, Zone>,
     round: usize,
-    pub parsed: Mutex<Vec<Parsed>>,
+    pub destination: D,
     pub unparsed: AtomicU64,
     pub examples: Mutex<Vec<String>>,
 }
 
-impl ParseSink {
+impl ParseSink<Kept> {
     pub fn new(inventory: &Inventory, round: usize) -> Arc<ParseSink> {
-        Arc::new(ParseSink {
+        Arc::new(ParseSink::with(inventory, round, Kept::default()))
+    }
+
+    pub fn take(&self) -> Vec<Parsed> {
+        std::mem::take(&mut *self.destination.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+impl<D: Destination> ParseSink<D> {
+    pub fn with(inventory: &Inventory, round: usize, destination: D) -> ParseSink<D> {
+        ParseSink {
             zones: inventory
                 .hosts
                 .iter()
                 .map(|h| (h.name.clone(), h.zone))
                 .collect(),
             round,
-            parsed: Mutex::new(Vec::new()),
+            destination,
             unparsed: AtomicU64::new(0),
             examples: Mutex::new(Vec::new()),
-        })
-    }
-
-    pub fn take(&self) -> Vec<Parsed> {
-        std::mem::take(&mut *self.parsed.lock().unwrap_or_else(|p| p.into_inner()))
+        }
     }
 }
 
-impl LineSink for ParseSink {
+impl<D: Destination> LineSink for ParseSink<D> {
     fn line(&self, line: RawLine) {
         let zone = self.zones.get(&*line.host).copied().unwrap_or(Zone::Local);
         let ctx = LineContext {
@@ -59,19 +87,13 @@ impl LineSink for ParseSink {
             reference: line.file.mtime,
         };
         match parse_line(&line.text, &ctx) {
-            Ok(event) => {
-                let parsed = Parsed {
-                    host: line.host.to_string(),
-                    event,
-                    pass: line.file.pass,
-                    round: self.round,
-                    position: (line.file.mtime.timestamp(), line.number),
-                };
-                self.parsed
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(parsed);
-            }
+            Ok(event) => self.destination.take(Parsed {
+                host: line.host.to_string(),
+                event,
+                pass: line.file.pass,
+                round: self.round,
+                position: (line.file.mtime.timestamp(), line.number),
+            }),
             Err(_) => {
                 self.unparsed.fetch_add(1, Ordering::Relaxed);
                 let mut examples = self.examples.lock().unwrap_or_else(|p| p.into_inner());
@@ -80,5 +102,9 @@ impl LineSink for ParseSink {
                 }
             }
         }
+    }
+
+    fn host_done(&self, host: &str) {
+        self.destination.host_done(host);
     }
 }

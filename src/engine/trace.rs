@@ -78,7 +78,7 @@ pub struct HostSummary {
 }
 
 impl HostSummary {
-    fn new(name: &str) -> Self {
+    pub(super) fn new(name: &str) -> Self {
         HostSummary {
             name: name.to_string(),
             searched: false,
@@ -415,7 +415,7 @@ fn next_round(
     by_host.into_iter().collect()
 }
 
-fn merge(summaries: &mut BTreeMap<String, HostSummary>, reports: &[HostReport]) {
+pub(super) fn merge(summaries: &mut BTreeMap<String, HostSummary>, reports: &[HostReport]) {
     for r in reports {
         let s = summaries
             .entry(r.host.clone())

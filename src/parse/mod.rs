@@ -20,6 +20,27 @@ use chrono::{DateTime, Utc};
 
 use crate::time::Zone;
 
+/// Fixed strings, one of which is in every line the correlator reads
+/// (arrivals, Message-IDs, senders, deliveries, removals, notifications,
+/// refusals and cleanup or queue actions): a search for all of them returns
+/// a whole window's mail and leaves connection chatter on the server.
+pub const CORRELATED_MARKERS: [&str; 14] = [
+    "client=",
+    "uid=",
+    "message-id=",
+    "from=<",
+    "to=<",
+    ": removed",
+    ": requeued",
+    "hold",
+    " notification: ",
+    "reject: ",
+    "discard: ",
+    "redirect: ",
+    "filter: ",
+    "NOQUEUE: ",
+];
+
 /// What a line cannot tell by itself: the zone its host writes in and the
 /// newest moment any line of the file can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

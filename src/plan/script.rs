@@ -25,7 +25,8 @@ pub fn read_stat(text: &str) -> (i64, u64, String) {
 }
 
 /// Shell functions shared by every search. `keep` mirrors
-/// [`super::keep_file`]; `ids` collects the queue IDs of matched lines.
+/// [`super::keep_file`]; `oldest_first` orders the files by mtime so each
+/// host's lines arrive in time order; `ids` collects the queue IDs of matched lines.
 const FUNCTIONS: &str = r#"LC_ALL=C; export LC_ALL
 keep() { [ "$1" -lt "$2" ] && return 1; o=0
 while read -r om os on; do [ "$om" -lt "$1" ] && [ "$om" -gt "$o" ] && o=$om; done <<EOF
@@ -46,6 +47,16 @@ case " $Q " in *" $q "*) ;; *) Q="$Q $q";; esac; done <<EOF
 $1
 EOF
 }
+oldest_first() { O=; R=$L
+while [ -n "$R" ]; do b=; bm=
+while read -r m s n; do [ -n "$n" ] || continue
+if [ -z "$bm" ] || [ "$m" -lt "$bm" ]; then bm=$m; b="$m $s $n"; fi; done <<EOF
+$R
+EOF
+[ -n "$b" ] || break
+O="$O$b
+"; N=$(printf '%s\n' "$R" | grep -v -F -x -e "$b"); [ "$N" = "$R" ] && break; R=$N
+done; L=$O; }
 scan() { p=$1; lo=$2; hi=$3; cap=$4; shift 4
 while read -r m s n; do [ -n "$n" ] || continue
 if ! keep "$m" "$lo" "$hi"; then printf '##mailtrace file %s skip %s %s %s\n' "$p" "$m" "$s" "$n"; continue; fi
@@ -79,7 +90,7 @@ pub fn remote_command(
     }
     script.push_str("; do [ -f \"$f\" ] && set -- \"$@\" \"$f\"; done\n");
     script.push_str("[ $# -gt 0 ] || { echo '##mailtrace nofiles'; exit 0; }\n");
-    script.push_str("L=$(stat -c '%Y %s %n' -- \"$@\")\nQ=\n");
+    script.push_str("L=$(stat -c '%Y %s %n' -- \"$@\")\noldest_first\nQ=\n");
 
     let (from1, to1) = bounds(&request.window);
     let capture = u8::from(request.expand.is_some());

@@ -144,7 +144,7 @@ fn sections(run: &AuditRun) -> Vec<Section> {
                     f.counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
                 vec![
                     f.cluster.clone(),
-                    f.flows.len().to_string(),
+                    f.total.to_string(),
                     outcomes.join(", "),
                     f.problems.to_string(),
                 ]

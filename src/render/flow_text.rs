@@ -13,8 +13,7 @@ pub fn flow_text(run: &FlowRun) -> String {
     let _ = writeln!(
         out,
         "Flows that entered {} from outside: {}",
-        s.cluster,
-        s.flows.len()
+        s.cluster, s.total
     );
     for (class, n) in &s.counts {
         let _ = writeln!(out, "  {class:<12} {n}");

@@ -3,11 +3,12 @@
 //! begins when a removed queue ID is born again or after a long silence.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, FixedOffset};
 
 use super::Record;
-use crate::parse::{Delivery, EventKind, NotificationKind, Peer, Reject};
+use crate::parse::{Delivery, Event, EventKind, NotificationKind, Peer, Reject};
 
 /// A queue ID not seen for this long starts a new instance.
 const REUSE_GAP_DAYS: i64 = 7;
@@ -29,6 +30,8 @@ pub struct Instance {
     pub first: DateTime<FixedOffset>,
     pub last: DateTime<FixedOffset>,
     pub client: Option<Peer>,
+    /// When it was received (smtpd `client=`) or picked up (`uid=`).
+    pub arrived: Option<DateTime<FixedOffset>>,
     pub sasl_username: Option<String>,
     pub message_id: Option<String>,
     pub sender: Option<String>,
@@ -41,8 +44,8 @@ pub struct Instance {
     pub expired: bool,
     pub removed: bool,
     pub seed: bool,
-    /// Indices of this instance's records, in time order.
-    pub records: Vec<usize>,
+    /// Fingerprints of the lines taken in, so a line read twice counts once.
+    lines: Vec<u64>,
 }
 
 impl Instance {
@@ -53,6 +56,7 @@ impl Instance {
             first: time,
             last: time,
             client: None,
+            arrived: None,
             sasl_username: None,
             message_id: None,
             sender: None,
@@ -64,7 +68,7 @@ impl Instance {
             expired: false,
             removed: false,
             seed: false,
-            records: Vec::new(),
+            lines: Vec::new(),
         }
     }
 
@@ -100,60 +104,92 @@ impl Instance {
 pub fn build_instances(records: &[Record]) -> Vec<Instance> {
     let mut order: Vec<usize> = (0..records.len()).collect();
     order.sort_by_key(|i| (records[*i].event.time, records[*i].position));
-    let mut seen: HashMap<(&str, DateTime<FixedOffset>, &str), usize> = HashMap::new();
-    let mut instances: Vec<Instance> = Vec::new();
-    let mut current: HashMap<(String, String), usize> = HashMap::new();
+    let mut builder = InstanceBuilder::default();
     for index in order {
         let record = &records[index];
-        let Some(queue_id) = record.event.queue_id.as_deref() else {
-            continue;
-        };
-        let line_key = (
-            record.host.as_str(),
-            record.event.time,
-            record.event.message.as_str(),
-        );
-        if let Some(&slot) = seen.get(&line_key) {
-            instances[slot].seed |= record.seed;
-            continue;
-        }
-        let time = record.event.time;
-        let key = (record.host.clone(), queue_id.to_string());
-        let births = matches!(
-            record.event.kind,
-            EventKind::Client { .. } | EventKind::Pickup { .. }
-        );
-        let reuse = match current.get(&key) {
-            None => true,
-            Some(&i) => {
-                let inst = &instances[i];
-                (inst.removed && births) || (time - inst.last).num_days() >= REUSE_GAP_DAYS
-            }
-        };
-        let slot = if reuse {
-            instances.push(Instance::new(&record.host, queue_id, time));
-            let i = instances.len() - 1;
-            current.insert(key, i);
-            i
-        } else {
-            current[&key]
-        };
-        seen.insert(line_key, slot);
-        absorb(&mut instances[slot], record, index);
+        builder.push(&record.host, &record.event, record.seed);
     }
-    instances
+    builder.instances
 }
 
-fn absorb(inst: &mut Instance, record: &Record, index: usize) {
-    let event = &record.event;
+/// Builds instances from one host's lines given in time order (hosts may
+/// interleave); the stream correlator takes finished instances out of it.
+#[derive(Debug, Default)]
+pub struct InstanceBuilder {
+    instances: Vec<Instance>,
+    /// The stay a (host, queue ID) is in now.
+    current: HashMap<(String, String), usize>,
+}
+
+impl InstanceBuilder {
+    /// Adds one line; lines without a queue ID are not part of any instance.
+    pub fn push(&mut self, host: &str, event: &Event, seed: bool) {
+        let Some(queue_id) = event.queue_id.as_deref() else {
+            return;
+        };
+        let line = fingerprint(host, event);
+        let key = (host.to_string(), queue_id.to_string());
+        let births = matches!(
+            event.kind,
+            EventKind::Client { .. } | EventKind::Pickup { .. }
+        );
+        let slot = match self.current.get(&key) {
+            Some(&i) if self.instances[i].lines.contains(&line) => {
+                self.instances[i].seed |= seed;
+                return;
+            }
+            Some(&i)
+                if !(self.instances[i].removed && births)
+                    && (event.time - self.instances[i].last).num_days() < REUSE_GAP_DAYS =>
+            {
+                i
+            }
+            _ => {
+                self.instances
+                    .push(Instance::new(host, queue_id, event.time));
+                let i = self.instances.len() - 1;
+                self.current.insert(key, i);
+                i
+            }
+        };
+        let inst = &mut self.instances[slot];
+        inst.lines.push(line);
+        absorb(inst, event, seed);
+    }
+
+    pub fn instances(&self) -> &[Instance] {
+        &self.instances
+    }
+
+    /// Drops the instances `keep` says no to; the others keep their order.
+    pub fn retain(&mut self, keep: &[bool]) {
+        let mut i = 0;
+        self.instances.retain(|_| {
+            i += 1;
+            keep.get(i - 1).copied().unwrap_or(true)
+        });
+        self.current.clear();
+        for (i, inst) in self.instances.iter().enumerate() {
+            self.current
+                .insert((inst.host.clone(), inst.queue_id.clone()), i);
+        }
+    }
+}
+
+fn fingerprint(host: &str, event: &Event) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (host, event.time, event.message.as_str()).hash(&mut h);
+    h.finish()
+}
+
+fn absorb(inst: &mut Instance, event: &Event, seed: bool) {
     if event.time < inst.first {
         inst.first = event.time;
     }
     if event.time > inst.last {
         inst.last = event.time;
     }
-    inst.seed |= record.seed;
-    inst.records.push(index);
+    inst.seed |= seed;
     match &event.kind {
         EventKind::Client {
             peer,
@@ -161,9 +197,11 @@ fn absorb(inst: &mut Instance, record: &Record, index: usize) {
             ..
         } => {
             inst.client = Some(peer.clone());
+            inst.arrived.get_or_insert(event.time);
             inst.sasl_username = sasl_username.clone().or(inst.sasl_username.take());
         }
         EventKind::Pickup { from, .. } => {
+            inst.arrived.get_or_insert(event.time);
             inst.sender.get_or_insert_with(|| from.clone());
         }
         EventKind::MessageId { message_id } => inst.message_id = Some(message_id.clone()),

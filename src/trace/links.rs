@@ -8,7 +8,7 @@ use super::instance::{Attempt, Instance};
 use crate::parse::{DeliveryStatus, Peer, Relay};
 
 /// How two instances are joined.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LinkKind {
     /// Relayed to another host.
     Hop,
@@ -19,7 +19,7 @@ pub enum LinkKind {
 }
 
 /// A resolved join from one instance to another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Link {
     pub from: usize,
     pub to: usize,
@@ -198,18 +198,27 @@ fn is_loopback(peer: &Peer) -> bool {
 
 /// Every join between instances: hops, same-host hand-overs, notifications.
 pub fn resolve(instances: &[Instance], directory: &dyn HostDirectory) -> Vec<Link> {
-    let index = InstanceIndex::new(instances);
+    resolve_indexed(instances, &InstanceIndex::new(instances), directory)
+}
+
+/// [`resolve`] with an index the caller already built.
+pub fn resolve_indexed(
+    instances: &[Instance],
+    index: &InstanceIndex,
+    directory: &dyn HostDirectory,
+) -> Vec<Link> {
     let mut links = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (from, inst) in instances.iter().enumerate() {
         for attempt in &inst.attempts {
             if attempt.delivery.status != DeliveryStatus::Sent {
                 continue;
             }
             if let Target::Instance { index: to, kind } =
-                target_of(instances, &index, from, attempt, directory)
+                target_of(instances, index, from, attempt, directory)
             {
                 let link = Link { from, to, kind };
-                if !links.contains(&link) {
+                if seen.insert(link) {
                     links.push(link);
                 }
             }

@@ -9,6 +9,7 @@ mod links;
 mod model;
 mod needs;
 mod outcome;
+mod stream;
 
 pub use directory::{HostDirectory, Resolved};
 pub use graph::to_dot;
@@ -16,6 +17,7 @@ pub use instance::{build_instances, Attempt, Instance};
 pub use links::{Link, LinkKind};
 pub use model::{Edge, MessageTrace, Origin, RecipientOutcome, State, Trace};
 pub use needs::{next_searches, Need};
+pub use stream::{SeedRule, StreamCorrelator};
 
 use crate::parse::Event;
 

@@ -1,7 +1,7 @@
 //! The trace as handed to analysis and rendering: messages, their nodes,
 //! hop edges and recipient outcomes, assembled from instances and links.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
@@ -11,7 +11,7 @@ use super::instance::Instance;
 use super::links::{target_of, InstanceIndex, Link, LinkKind, Target};
 use super::outcome::recipient_outcomes;
 use super::Record;
-use crate::parse::{DeliveryStatus, EventKind};
+use crate::parse::{DeliveryStatus, EventKind, Reject};
 
 /// A recipient's final state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -183,12 +183,16 @@ pub fn assemble(
         }
         k += 1;
     }
-    // a notification names the entry queue ID of the message it reports on
-    let entry_of = |members: &[usize]| {
-        let mut sorted = members.to_vec();
-        sorted.sort_by_key(|i| (instances[*i].first, *i));
-        roots_or(instances, &sorted, links, directory)[0]
+    let group_links = links_by_group(links, &groups);
+    let no_links = Vec::new();
+    let local = |members: &[usize]| {
+        members
+            .first()
+            .and_then(|m| group_links.get(&groups[*m]))
+            .unwrap_or(&no_links)
     };
+    // a notification names the entry queue ID of the message it reports on
+    let entry_of = |members: &[usize]| entry_of(instances, members, local(members), directory);
     let chosen: Vec<(Vec<usize>, Option<String>)> = chosen
         .into_iter()
         .map(|members| {
@@ -210,11 +214,46 @@ pub fn assemble(
 
     let mut messages: Vec<MessageTrace> = chosen
         .into_iter()
-        .map(|(members, notice)| message(instances, &index, links, &members, notice, directory))
+        .map(|(members, notice)| {
+            message(
+                instances,
+                &index,
+                local(&members),
+                &members,
+                notice,
+                directory,
+            )
+        })
         .collect();
     messages.extend(rejections(records, instances, &messages));
     messages.sort_by_key(|m| m.first_seen);
     union(messages, directory)
+}
+
+/// The member where the message entered the site (the earliest root).
+pub(super) fn entry_of(
+    instances: &[Instance],
+    members: &[usize],
+    links: &[Link],
+    directory: &dyn HostDirectory,
+) -> usize {
+    let mut sorted = members.to_vec();
+    sorted.sort_by_key(|i| (instances[*i].first, *i));
+    roots_or(instances, &sorted, links, directory)[0]
+}
+
+/// The links that touch each group (by either end), so that work on one
+/// message reads its own links only.
+pub(super) fn links_by_group(links: &[Link], groups: &[usize]) -> HashMap<usize, Vec<Link>> {
+    let mut out: HashMap<usize, Vec<Link>> = HashMap::new();
+    for l in links {
+        let (a, b) = (groups[l.from], groups[l.to]);
+        out.entry(a).or_default().push(*l);
+        if b != a {
+            out.entry(b).or_default().push(*l);
+        }
+    }
+    out
 }
 
 /// Union-find over instances: hops, same-host hand-overs and shared Message-IDs.
@@ -250,7 +289,8 @@ pub(super) fn components(instances: &[Instance], links: &[Link]) -> Vec<usize> {
     (0..instances.len()).map(|i| find(&mut parent, i)).collect()
 }
 
-fn message(
+/// The trace of one message from its member instances.
+pub(super) fn message(
     instances: &[Instance],
     index: &InstanceIndex,
     links: &[Link],
@@ -512,42 +552,47 @@ fn rejections(
         if explained || duplicate {
             continue;
         }
-        let client = reject.client.as_ref().map(|c| match &c.ip {
-            Some(ip) => format!("{}[{}]", c.name, ip),
-            None => c.name.clone(),
-        });
-        out.push(MessageTrace {
-            message_id: None,
-            sender: reject.from.clone(),
-            origin: Some(Origin {
-                client,
-                sasl_username: None,
-            }),
-            notification_of: None,
-            first_seen: Some(record.event.time),
-            nodes: vec![record.host.clone()],
-            edges: Vec::new(),
-            hop_count: 0,
-            recipients: vec![RecipientOutcome {
-                address: reject.to.clone().unwrap_or_default(),
-                original: None,
-                state: super::State::Rejected,
-                host: record.host.clone(),
-                mail_id: None,
-                dsn: reject.dsn.clone(),
-                smtp_code: reject.smtp_code,
-                reply: Some(reject.reason.clone()),
-                time: Some(record.event.time),
-                hops: 0,
-                path: vec![record.host.clone()],
-                failed_hop: None,
-                note: Some(format!("refused at {} before queueing", reject.stage)),
-            }],
-            graph_dot: String::new(),
-            instances: Vec::new(),
-        });
+        out.push(refusal(&record.host, record.event.time, reject));
     }
     out
+}
+
+/// A message refused before it was queued: one node, one rejected recipient.
+pub(super) fn refusal(host: &str, time: DateTime<FixedOffset>, reject: &Reject) -> MessageTrace {
+    let client = reject.client.as_ref().map(|c| match &c.ip {
+        Some(ip) => format!("{}[{}]", c.name, ip),
+        None => c.name.clone(),
+    });
+    MessageTrace {
+        message_id: None,
+        sender: reject.from.clone(),
+        origin: Some(Origin {
+            client,
+            sasl_username: None,
+        }),
+        notification_of: None,
+        first_seen: Some(time),
+        nodes: vec![host.to_string()],
+        edges: Vec::new(),
+        hop_count: 0,
+        recipients: vec![RecipientOutcome {
+            address: reject.to.clone().unwrap_or_default(),
+            original: None,
+            state: super::State::Rejected,
+            host: host.to_string(),
+            mail_id: None,
+            dsn: reject.dsn.clone(),
+            smtp_code: reject.smtp_code,
+            reply: Some(reject.reason.clone()),
+            time: Some(time),
+            hops: 0,
+            path: vec![host.to_string()],
+            failed_hop: None,
+            note: Some(format!("refused at {} before queueing", reject.stage)),
+        }],
+        graph_dot: String::new(),
+        instances: Vec::new(),
+    }
 }
 
 fn union(messages: Vec<MessageTrace>, directory: &dyn HostDirectory) -> Trace {

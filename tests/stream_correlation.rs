@@ -1,0 +1,241 @@
+//! The streaming correlator (audits) must find exactly the messages the
+//! batch correlator finds, whatever the moment it hands them out: the
+//! recorded testbed logs are fed host by host, interleaved, in time order,
+//! with a flush every few lines, and both sides are compared message by
+//! message (Message-ID, first seen, nodes, each recipient's state and host).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use mailtrace::engine::InventoryDirectory;
+use mailtrace::inventory::Inventory;
+use mailtrace::parse::{parse_line, Event, EventKind, LineContext, CORRELATED_MARKERS};
+use mailtrace::time::Window;
+use mailtrace::trace::{correlate, MessageTrace, Record, StreamCorrelator};
+
+fn site_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/site")
+}
+
+/// A parsed line and its place in the host's logs (file mtime, line number).
+type Line = (Event, (i64, u64));
+
+/// Every host's parsed lines, oldest file first, as a search would send them.
+fn recorded_lines(inventory: &Inventory) -> BTreeMap<String, Vec<Line>> {
+    let mut files: Vec<(String, String, DateTime<Utc>)> = Vec::new();
+    let manifest = fs::read_to_string(site_dir().join("manifest.txt")).expect("manifest.txt");
+    for line in manifest.lines().filter(|l| !l.trim().is_empty()) {
+        let (file, time) = line.split_once(' ').expect("manifest: FILE TIME");
+        let mtime = DateTime::parse_from_rfc3339(time.trim()).expect("manifest time");
+        let host = file.split('/').next().expect("HOST/FILE").to_string();
+        files.push((host, file.to_string(), mtime.to_utc()));
+    }
+    files.sort_by_key(|(host, _, mtime)| (host.clone(), *mtime));
+    let mut out: BTreeMap<String, Vec<Line>> = BTreeMap::new();
+    for (host, file, mtime) in files {
+        let Some(h) = inventory.host(&host) else {
+            continue;
+        };
+        let raw = fs::read(site_dir().join(&file)).expect("recorded file");
+        let text = if file.ends_with(".gz") {
+            let mut s = String::new();
+            flate2::read::MultiGzDecoder::new(&raw[..])
+                .read_to_string(&mut s)
+                .expect("gzip");
+            s
+        } else {
+            String::from_utf8(raw).expect("utf-8 log")
+        };
+        let ctx = LineContext {
+            zone: h.zone,
+            reference: mtime,
+        };
+        for (n, line) in text.lines().enumerate() {
+            if !CORRELATED_MARKERS.iter().any(|m| line.contains(m)) {
+                continue;
+            }
+            if let Ok(event) = parse_line(line, &ctx) {
+                out.entry(host.clone())
+                    .or_default()
+                    .push((event, (mtime.timestamp(), n as u64 + 1)));
+            }
+        }
+    }
+    out
+}
+
+type Shape = (
+    Option<String>,
+    Option<DateTime<FixedOffset>>,
+    Vec<String>,
+    Vec<(String, String, String)>,
+);
+
+fn shape(m: &MessageTrace) -> Shape {
+    let mut recipients: Vec<(String, String, String)> = m
+        .recipients
+        .iter()
+        .map(|r| {
+            (
+                r.address.clone(),
+                r.state.as_str().to_string(),
+                r.host.clone(),
+            )
+        })
+        .collect();
+    recipients.sort();
+    (
+        m.message_id.clone(),
+        m.first_seen,
+        m.nodes.clone(),
+        recipients,
+    )
+}
+
+fn arrival(event: &Event) -> bool {
+    matches!(
+        event.kind,
+        EventKind::Client { .. } | EventKind::Pickup { .. }
+    )
+}
+
+fn refusal(event: &Event) -> bool {
+    event.queue_id.is_none() && matches!(event.kind, EventKind::Reject(_))
+}
+
+#[test]
+fn streaming_hands_out_the_messages_batch_correlation_finds() {
+    let inventory = Inventory::load(&site_dir().join("inventory.yaml")).expect("inventory");
+    let lines = recorded_lines(&inventory);
+    let times: Vec<DateTime<FixedOffset>> = lines
+        .values()
+        .flat_map(|v| v.iter().map(|(e, _)| e.time))
+        .collect();
+    let (first, last) = (
+        times.iter().min().expect("lines"),
+        times.iter().max().expect("lines"),
+    );
+    // the later two thirds: messages before the window only pass through
+    let window = Window {
+        from: (*first + (*last - *first) / 3).to_utc(),
+        to: last.to_utc(),
+    };
+    let seeded = |e: &Event| (arrival(e) || refusal(e)) && window.contains(e.time.to_utc());
+
+    let mut records = Vec::new();
+    for (host, events) in &lines {
+        for (event, position) in events {
+            records.push(Record {
+                host: host.clone(),
+                event: event.clone(),
+                seed: seeded(event),
+                position: *position,
+            });
+        }
+    }
+    let batch = correlate(&records, &InventoryDirectory(&inventory));
+    let mut expected: Vec<Shape> = batch.messages.iter().map(shape).collect();
+    expected.sort();
+    assert!(
+        expected.len() >= 12,
+        "{} messages in the window",
+        expected.len()
+    );
+
+    for flush_every in [1, 7, 50, 1_000_000] {
+        let hosts: Vec<String> = lines.keys().cloned().collect();
+        let mut stream = StreamCorrelator::new(
+            Arc::new(inventory.clone()),
+            &hosts,
+            Box::new(move |inst| inst.arrived.is_some_and(|t| window.contains(t.to_utc()))),
+        )
+        .flush_every(flush_every);
+        let mut got: Vec<Shape> = Vec::new();
+        let mut emit = |m: MessageTrace| got.push(shape(&m));
+        // hosts answer concurrently: take their lines in turn
+        let mut cursors: Vec<(&String, std::slice::Iter<Line>)> =
+            lines.iter().map(|(h, v)| (h, v.iter())).collect();
+        let mut active = cursors.len();
+        while active > 0 {
+            active = 0;
+            for (host, cursor) in cursors.iter_mut() {
+                match cursor.next() {
+                    Some((event, _)) => {
+                        active += 1;
+                        stream.push(host, event, seeded(event), &mut emit);
+                    }
+                    None => stream.host_done(host, &mut emit),
+                }
+            }
+        }
+        stream.finish(&mut emit);
+        got.sort();
+        assert_eq!(got, expected, "flush every {flush_every} lines");
+    }
+}
+
+#[test]
+fn every_line_the_correlator_reads_holds_a_marker() {
+    let inventory = Inventory::load(&site_dir().join("inventory.yaml")).expect("inventory");
+    let mut checked = 0;
+    for dir in fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
+        .expect("fixtures")
+        .flatten()
+    {
+        for file in walk(&dir.path()) {
+            let Ok(text) = fs::read_to_string(&file) else {
+                continue;
+            };
+            let ctx = LineContext {
+                zone: inventory.zone,
+                reference: DateTime::parse_from_rfc3339("2026-11-29T00:00:00Z")
+                    .expect("time")
+                    .to_utc(),
+            };
+            for line in text.lines() {
+                let Ok(event) = parse_line(line, &ctx) else {
+                    continue;
+                };
+                let read = match event.kind {
+                    EventKind::Connection { .. } | EventKind::Warning { .. } | EventKind::Other => {
+                        false
+                    }
+                    EventKind::Reject(_) => true,
+                    _ => event.queue_id.is_some(),
+                };
+                if read {
+                    checked += 1;
+                    assert!(
+                        CORRELATED_MARKERS.iter().any(|m| line.contains(m)),
+                        "{}: no marker finds {line}",
+                        file.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(checked > 500, "only {checked} lines checked");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else if p
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("maillog"))
+                && p.extension().is_none_or(|x| x != "gz")
+            {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
