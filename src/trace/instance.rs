@@ -163,15 +163,22 @@ impl InstanceBuilder {
 
     /// Drops the instances `keep` says no to; the others keep their order.
     pub fn retain(&mut self, keep: &[bool]) {
+        let kept = |i: usize| keep.get(i).copied().unwrap_or(true);
+        // where each kept instance moves to
+        let mut moved = Vec::with_capacity(self.instances.len());
+        let mut next = 0;
+        for i in 0..self.instances.len() {
+            moved.push(next);
+            next += usize::from(kept(i));
+        }
         let mut i = 0;
         self.instances.retain(|_| {
             i += 1;
-            keep.get(i - 1).copied().unwrap_or(true)
+            kept(i - 1)
         });
-        self.current.clear();
-        for (i, inst) in self.instances.iter().enumerate() {
-            self.current
-                .insert((inst.host.clone(), inst.queue_id.clone()), i);
+        self.current.retain(|_, slot| kept(*slot));
+        for slot in self.current.values_mut() {
+            *slot = moved[*slot];
         }
     }
 }

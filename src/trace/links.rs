@@ -44,14 +44,22 @@ pub enum Target {
     Local,
 }
 
-/// Index of instances by (host, queue ID).
-pub struct InstanceIndex(HashMap<(String, String), Vec<usize>>);
+/// Index of instances by (host, queue ID), keyed by a hash of the pair so
+/// that building it copies no strings; lookups compare the strings.
+pub struct InstanceIndex(HashMap<u64, Vec<usize>>);
+
+fn key(host: &str, queue_id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (host, queue_id).hash(&mut h);
+    h.finish()
+}
 
 impl InstanceIndex {
     pub fn new(instances: &[Instance]) -> Self {
-        let mut map: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        let mut map: HashMap<u64, Vec<usize>> = HashMap::new();
         for (i, inst) in instances.iter().enumerate() {
-            map.entry((inst.host.clone(), inst.queue_id.clone()))
+            map.entry(key(&inst.host, &inst.queue_id))
                 .or_default()
                 .push(i);
         }
@@ -67,9 +75,10 @@ impl InstanceIndex {
         near: chrono::DateTime<chrono::FixedOffset>,
     ) -> Option<usize> {
         self.0
-            .get(&(host.to_string(), queue_id.to_string()))?
+            .get(&key(host, queue_id))?
             .iter()
             .copied()
+            .filter(|i| instances[*i].host == host && instances[*i].queue_id == queue_id)
             .filter(|i| (instances[*i].first - near).num_days().abs() <= 2)
             .min_by_key(|i| (instances[*i].first - near).num_seconds().abs())
     }
