@@ -135,4 +135,29 @@ async fn audit_of_an_evening_matches_the_stories() {
     ] {
         assert!(json.get(key).is_some(), "json lacks {key}");
     }
+
+    // whole reports, kept beside the test: only the clock and timings vary
+    insta::assert_snapshot!("audit_text", steady_text(&text));
+    insta::assert_json_snapshot!("audit_json", steady_json(json));
+}
+
+/// The text report without the moment it was made and the search timings.
+fn steady_text(text: &str) -> String {
+    let generated = regex::Regex::new(r"generated [^\n]*").unwrap();
+    let text = generated.replace_all(text, "generated [time]");
+    let ms = regex::Regex::new(r"(?m)^(│ \S+ +│ .*│ )\d+( +│)").unwrap();
+    ms.replace_all(&text, "$1[ms]$2").into_owned()
+}
+
+/// The JSON report without the moment it was made, the search timings and
+/// how many queue stays were held at once (it depends on arrival order).
+fn steady_json(mut json: serde_json::Value) -> serde_json::Value {
+    json["generated"] = "[time]".into();
+    json["peak_instances"] = "[count]".into();
+    if let Some(hosts) = json["hosts"].as_array_mut() {
+        for h in hosts {
+            h["elapsed_ms"] = "[ms]".into();
+        }
+    }
+    json
 }

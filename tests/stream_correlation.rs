@@ -2,7 +2,8 @@
 //! batch correlator finds, whatever the moment it hands them out: the
 //! recorded testbed logs are fed host by host, interleaved, in time order,
 //! with a flush every few lines, and both sides are compared message by
-//! message (Message-ID, first seen, nodes, each recipient's state and host).
+//! message (Message-ID, the message a notice reports on, first seen, nodes,
+//! each recipient's state and host).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -21,13 +22,17 @@ fn site_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/site")
 }
 
+fn demo_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/logs")
+}
+
 /// A parsed line and its place in the host's logs (file mtime, line number).
 type Line = (Event, (i64, u64));
 
 /// Every host's parsed lines, oldest file first, as a search would send them.
-fn recorded_lines(inventory: &Inventory) -> BTreeMap<String, Vec<Line>> {
+fn recorded_lines(dir: &Path, inventory: &Inventory) -> BTreeMap<String, Vec<Line>> {
     let mut files: Vec<(String, String, DateTime<Utc>)> = Vec::new();
-    let manifest = fs::read_to_string(site_dir().join("manifest.txt")).expect("manifest.txt");
+    let manifest = fs::read_to_string(dir.join("manifest.txt")).expect("manifest.txt");
     for line in manifest.lines().filter(|l| !l.trim().is_empty()) {
         let (file, time) = line.split_once(' ').expect("manifest: FILE TIME");
         let mtime = DateTime::parse_from_rfc3339(time.trim()).expect("manifest time");
@@ -40,7 +45,7 @@ fn recorded_lines(inventory: &Inventory) -> BTreeMap<String, Vec<Line>> {
         let Some(h) = inventory.host(&host) else {
             continue;
         };
-        let raw = fs::read(site_dir().join(&file)).expect("recorded file");
+        let raw = fs::read(dir.join(&file)).expect("recorded file");
         let text = if file.ends_with(".gz") {
             let mut s = String::new();
             flate2::read::MultiGzDecoder::new(&raw[..])
@@ -70,6 +75,7 @@ fn recorded_lines(inventory: &Inventory) -> BTreeMap<String, Vec<Line>> {
 
 type Shape = (
     Option<String>,
+    Option<String>,
     Option<DateTime<FixedOffset>>,
     Vec<String>,
     Vec<(String, String, String)>,
@@ -90,6 +96,7 @@ fn shape(m: &MessageTrace) -> Shape {
     recipients.sort();
     (
         m.message_id.clone(),
+        m.notification_of.clone(),
         m.first_seen,
         m.nodes.clone(),
         recipients,
@@ -110,7 +117,7 @@ fn refusal(event: &Event) -> bool {
 #[test]
 fn streaming_hands_out_the_messages_batch_correlation_finds() {
     let inventory = Inventory::load(&site_dir().join("inventory.yaml")).expect("inventory");
-    let lines = recorded_lines(&inventory);
+    let lines = recorded_lines(&site_dir(), &inventory);
     let times: Vec<DateTime<FixedOffset>> = lines
         .values()
         .flat_map(|v| v.iter().map(|(e, _)| e.time))
@@ -124,10 +131,39 @@ fn streaming_hands_out_the_messages_batch_correlation_finds() {
         from: (*first + (*last - *first) / 3).to_utc(),
         to: last.to_utc(),
     };
+    stream_equals_batch(&inventory, &lines, window, 12);
+}
+
+#[test]
+fn the_demo_evening_streams_like_batch() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let site = runtime
+        .block_on(mailtrace::demo::DemoSite::start(
+            &mailtrace::demo::SiteOptions::default(),
+        ))
+        .expect("demo site");
+    let inventory = Inventory::load(&site.inventory).expect("demo inventory");
+    let lines = recorded_lines(&demo_dir(), &inventory);
+    let at = |t: &str| mailtrace::time::parse_local_time(t, &inventory.zone).expect("demo time");
+    let window = Window {
+        from: at("2026-11-28 21:00:00"),
+        to: at("2026-11-28 23:00:00"),
+    };
+    stream_equals_batch(&inventory, &lines, window, 8);
+}
+
+/// Feeds `lines` to the streaming correlator in several host orders and
+/// flush intervals; each time it must hand out what batch correlation finds.
+fn stream_equals_batch(
+    inventory: &Inventory,
+    lines: &BTreeMap<String, Vec<Line>>,
+    window: Window,
+    at_least: usize,
+) {
     let seeded = |e: &Event| (arrival(e) || refusal(e)) && window.contains(e.time.to_utc());
 
     let mut records = Vec::new();
-    for (host, events) in &lines {
+    for (host, events) in lines {
         for (event, position) in events {
             records.push(Record {
                 host: host.clone(),
@@ -137,17 +173,29 @@ fn streaming_hands_out_the_messages_batch_correlation_finds() {
             });
         }
     }
-    let batch = correlate(&records, &InventoryDirectory(&inventory));
+    let batch = correlate(&records, &InventoryDirectory(inventory));
     let mut expected: Vec<Shape> = batch.messages.iter().map(shape).collect();
     expected.sort();
     assert!(
-        expected.len() >= 12,
+        expected.len() >= at_least,
         "{} messages in the window",
         expected.len()
     );
 
-    for flush_every in [1, 7, 50, 1_000_000] {
-        let hosts: Vec<String> = lines.keys().cloned().collect();
+    let hosts: Vec<String> = lines.keys().cloned().collect();
+    let mut reversed = hosts.clone();
+    reversed.reverse();
+    // hosts answer concurrently, in any order: in turn line by line, or one
+    // whole host after the other, either way round
+    let orders: [(&str, &[String], bool); 3] = [
+        ("in turn", &hosts, true),
+        ("one after the other", &hosts, false),
+        ("one after the other, reversed", &reversed, false),
+    ];
+    for (flush_every, (order, host_order, in_turn)) in [1, 7, 50, 1_000_000]
+        .into_iter()
+        .flat_map(|f| orders.iter().map(move |o| (f, *o)))
+    {
         let mut stream = StreamCorrelator::new(
             Arc::new(inventory.clone()),
             &hosts,
@@ -156,25 +204,36 @@ fn streaming_hands_out_the_messages_batch_correlation_finds() {
         .flush_every(flush_every);
         let mut got: Vec<Shape> = Vec::new();
         let mut emit = |m: MessageTrace| got.push(shape(&m));
-        // hosts answer concurrently: take their lines in turn
         let mut cursors: Vec<(&String, std::slice::Iter<Line>)> =
-            lines.iter().map(|(h, v)| (h, v.iter())).collect();
-        let mut active = cursors.len();
-        while active > 0 {
-            active = 0;
-            for (host, cursor) in cursors.iter_mut() {
-                match cursor.next() {
-                    Some((event, _)) => {
-                        active += 1;
-                        stream.push(host, event, seeded(event), &mut emit);
+            host_order.iter().map(|h| (h, lines[h].iter())).collect();
+        if in_turn {
+            let mut active = cursors.len();
+            while active > 0 {
+                active = 0;
+                for (host, cursor) in cursors.iter_mut() {
+                    match cursor.next() {
+                        Some((event, _)) => {
+                            active += 1;
+                            stream.push(host, event, seeded(event), &mut emit);
+                        }
+                        None => stream.host_done(host, &mut emit),
                     }
-                    None => stream.host_done(host, &mut emit),
                 }
+            }
+        } else {
+            for (host, cursor) in cursors.iter_mut() {
+                for (event, _) in cursor {
+                    stream.push(host, event, seeded(event), &mut emit);
+                }
+                stream.host_done(host, &mut emit);
             }
         }
         stream.finish(&mut emit);
         got.sort();
-        assert_eq!(got, expected, "flush every {flush_every} lines");
+        assert_eq!(
+            got, expected,
+            "flush every {flush_every} lines, hosts {order}"
+        );
     }
 }
 

@@ -4,7 +4,7 @@
 //! every host past that moment by a margin. Settled instances are dropped,
 //! so memory follows the mail in flight, not the size of the logs.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, FixedOffset};
@@ -159,11 +159,52 @@ impl StreamCorrelator {
             by_group.entry(*g).or_default().push(i);
         }
         let settled = |i: &usize| all || (instances[*i].removed && instances[*i].last < limit);
-        let mut ready: Vec<Vec<usize>> = by_group
-            .into_values()
-            .filter(|members| members.iter().all(settled))
+        let mut waiting: HashSet<usize> = by_group
+            .iter()
+            .filter(|(_, members)| !members.iter().all(settled))
+            .map(|(g, _)| *g)
             .collect();
-        ready.sort_by_key(|members| members.iter().map(|i| instances[*i].first).min());
+        // a notice waits for the message it reports on: whether it is
+        // wanted is known only once that message is handed out
+        let notices: Vec<(usize, usize)> = links
+            .iter()
+            .filter(|l| l.kind == LinkKind::Notification && groups[l.from] != groups[l.to])
+            .map(|l| (groups[l.from], groups[l.to]))
+            .collect();
+        while let Some(&(_, notice)) = notices
+            .iter()
+            .find(|(about, notice)| waiting.contains(about) && !waiting.contains(notice))
+        {
+            waiting.insert(notice);
+        }
+        let mut ready: Vec<Vec<usize>> = by_group
+            .into_iter()
+            .filter(|(g, _)| !waiting.contains(g))
+            .map(|(_, members)| members)
+            .collect();
+        // the message a notice reports on is handed out before the notice
+        // (they may start in the same second), notices of notices after that
+        let mut depth: HashMap<usize, usize> = HashMap::new();
+        for _ in 0..notices.len() {
+            let mut changed = false;
+            for (about, notice) in &notices {
+                let d = depth.get(about).copied().unwrap_or(0) + 1;
+                if depth.get(notice).copied().unwrap_or(0) < d {
+                    depth.insert(*notice, d);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        ready.sort_by_key(|members| {
+            let group = members.first().map(|m| groups[*m]);
+            (
+                group.and_then(|g| depth.get(&g)).copied().unwrap_or(0),
+                members.iter().map(|i| instances[*i].first).min(),
+            )
+        });
         let group_links = model::links_by_group(&links, &groups);
         let no_links = Vec::new();
         let key = |i: usize| (instances[i].host.clone(), instances[i].queue_id.clone());
