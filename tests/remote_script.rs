@@ -58,6 +58,13 @@ fn run(command: &str, cwd: &Path) -> String {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // a search that works says nothing on stderr: what it says there is
+    // shown to the user when a search fails
+    assert!(
+        out.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 

@@ -29,7 +29,7 @@ pub fn read_stat(text: &str) -> (i64, u64, String) {
 /// host's lines arrive in time order; `ids` collects the queue IDs of matched lines.
 const FUNCTIONS: &str = r#"LC_ALL=C; export LC_ALL
 keep() { [ "$1" -lt "$2" ] && return 1; o=0
-while read -r om os on; do [ "$om" -lt "$1" ] && [ "$om" -gt "$o" ] && o=$om; done <<EOF
+while read -r om os on; do [ -n "$on" ] || continue; [ "$om" -lt "$1" ] && [ "$om" -gt "$o" ] && o=$om; done <<EOF
 $L
 EOF
 [ "$o" -le "$3" ]; }
