@@ -6,20 +6,22 @@
 //!   `truth.json`, each seeded as a keyword trace seeds it (the lines of the
 //!   scenario's hosts, inside its window, holding its keyword); reported as
 //!   traces/s (elements = scenarios).
-//! - `correlate/audit`: the whole site with every `client=` line as a seed,
-//!   the shape of `audit` and `check-flow`; reported as message traces/s
-//!   (elements = messages in the resulting trace).
+//! - `correlate/audit`: the whole site with every `client=` line as a seed
+//!   (the shape of `check-flow`), batch correlation; reported as message
+//!   traces/s (elements = messages in the resulting trace).
+//! - `correlate/audit_stream`: the same lines through the streaming
+//!   correlator `audit` uses, every arrival a seed; messages handed out/s.
 //!
 //! `cargo bench --bench engine` (about 10 s).
 
 mod corpus;
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use mailtrace::engine::InventoryDirectory;
-use mailtrace::trace::{correlate, Record};
+use mailtrace::trace::{correlate, Record, StreamCorrelator};
 
 fn bench(c: &mut Criterion) {
     let site = corpus::load_site();
@@ -74,15 +76,39 @@ fn bench(c: &mut Criterion) {
     group.bench_function("audit", |b| {
         b.iter(|| black_box(correlate(black_box(&audit), &directory)))
     });
+    // what `audit` runs: the streaming correlator, every arrival a seed,
+    // each host's lines in order, one host after the other
+    let hosts: Vec<String> = site
+        .inventory
+        .tracked_hosts()
+        .map(|h| h.name.clone())
+        .collect();
+    let inventory = Arc::new(site.inventory.clone());
+    let stream = || {
+        let mut correlator = StreamCorrelator::new(
+            inventory.clone(),
+            &hosts,
+            Box::new(|inst| inst.arrived.is_some()),
+        );
+        let mut handed_out = 0usize;
+        let mut count = |_| handed_out += 1;
+        for r in &records {
+            correlator.push(&r.host, &r.event, true, &mut count);
+        }
+        for h in &hosts {
+            correlator.host_done(h, &mut count);
+        }
+        correlator.finish(&mut count);
+        handed_out
+    };
+    group.throughput(Throughput::Elements(stream() as u64));
+    group.bench_function("audit_stream", |b| b.iter(|| black_box(stream())));
     group.finish();
 }
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20);
+    config = corpus::short_runs();
     targets = bench
 }
 criterion_main!(benches);

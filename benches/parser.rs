@@ -9,7 +9,6 @@
 mod corpus;
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use mailtrace::parse::parse_line;
@@ -65,10 +64,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(20);
+    config = corpus::short_runs();
     targets = bench
 }
 criterion_main!(benches);

@@ -13,6 +13,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use criterion::Criterion;
 use mailtrace::inventory::Inventory;
 use mailtrace::parse::{parse_line, LineContext};
 use mailtrace::time::{parse_duration, parse_local_time, Window};
@@ -232,4 +233,12 @@ pub fn seeded(records: &[Record], scenario: &Scenario) -> Vec<Record> {
             ..r.clone()
         })
         .collect()
+}
+
+/// Short measurements: both benches finish in well under a minute.
+pub fn short_runs() -> Criterion {
+    Criterion::default()
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(3))
+        .sample_size(20)
 }
