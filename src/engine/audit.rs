@@ -165,10 +165,12 @@ pub async fn run_audit(collector: &Arc<Collector>, request: &AuditRequest) -> Au
     let mut summaries = std::collections::BTreeMap::new();
     super::trace::merge(&mut summaries, &reports);
     let mut peak_instances = 0;
+    let mut late_lines = std::collections::BTreeMap::new();
     let aggregate = {
         let mut guard = sink.destination.lock();
         if let Some(a) = guard.as_mut() {
             a.with_emit(|c, emit| peak_instances = c.finish(emit));
+            late_lines = std::mem::take(&mut a.correlator.late_lines);
         }
         guard.take()
     };
@@ -210,6 +212,13 @@ pub async fn run_audit(collector: &Arc<Collector>, request: &AuditRequest) -> Au
         .collect();
     for h in hosts.iter().filter(|h| h.error.is_some()) {
         problems.push(format!("{} could not be searched", h.name));
+    }
+    for (host, n) in &late_lines {
+        problems.push(format!(
+            "{n} line(s) of {host} came after the messages they belong to were counted: \
+             its log files are not in time order (check its `logs` globs), so some of its \
+             messages may be counted in parts"
+        ));
     }
     AuditRun {
         window: WindowView::new(&request.window, &inventory.zone),

@@ -55,7 +55,9 @@ $R
 EOF
 [ -n "$b" ] || break
 O="$O$b
-"; N=$(printf '%s\n' "$R" | grep -v -F -x -e "$b"); [ "$N" = "$R" ] && break; R=$N
+"; N=$(printf '%s\n' "$R" | grep -v -F -x -e "$b")
+if [ "$N" = "$R" ]; then O="$O$R
+"; break; fi; R=$N
 done; L=$O; }
 scan() { p=$1; lo=$2; hi=$3; cap=$4; shift 4
 while read -r m s n; do [ -n "$n" ] || continue

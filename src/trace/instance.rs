@@ -2,7 +2,7 @@
 //! in the queue. Queue IDs repeat across hosts and over time, so a new stay
 //! begins when a removed queue ID is born again or after a long silence.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, FixedOffset};
@@ -45,7 +45,7 @@ pub struct Instance {
     pub removed: bool,
     pub seed: bool,
     /// Fingerprints of the lines taken in, so a line read twice counts once.
-    lines: Vec<u64>,
+    lines: HashSet<u64>,
 }
 
 impl Instance {
@@ -68,7 +68,7 @@ impl Instance {
             expired: false,
             removed: false,
             seed: false,
-            lines: Vec::new(),
+            lines: HashSet::new(),
         }
     }
 
@@ -153,7 +153,7 @@ impl InstanceBuilder {
             }
         };
         let inst = &mut self.instances[slot];
-        inst.lines.push(line);
+        inst.lines.insert(line);
         absorb(inst, event, seed);
     }
 

@@ -4,7 +4,7 @@
 //! every host past that moment by a margin. Settled instances are dropped,
 //! so memory follows the mail in flight, not the size of the logs.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, FixedOffset};
@@ -52,6 +52,12 @@ pub struct StreamCorrelator {
     flush_every: usize,
     /// Most instances held at once (for the figures an audit reports).
     pub peak_instances: usize,
+    /// Everything before this moment has been handed out.
+    handed_out_before: Option<DateTime<FixedOffset>>,
+    /// Per host, lines that came after the messages they belong to were
+    /// handed out: that host's lines are not in time order (say, two live
+    /// files under one glob), so its messages may be split.
+    pub late_lines: BTreeMap<String, u64>,
 }
 
 impl StreamCorrelator {
@@ -73,6 +79,8 @@ impl StreamCorrelator {
             since_flush: 0,
             flush_every: FLUSH_EVERY,
             peak_instances: 0,
+            handed_out_before: None,
+            late_lines: BTreeMap::new(),
         }
     }
 
@@ -95,6 +103,9 @@ impl StreamCorrelator {
             if mark.is_none_or(|m| event.time > m) {
                 *mark = Some(event.time);
             }
+        }
+        if self.handed_out_before.is_some_and(|t| event.time < t) {
+            *self.late_lines.entry(host.to_string()).or_insert(0) += 1;
         }
         match (&event.queue_id, &event.kind) {
             (Some(_), _) => self.builder.push(host, event, false),
@@ -149,6 +160,9 @@ impl StreamCorrelator {
                 None => return,
             }
         };
+        if !all {
+            self.handed_out_before = Some(limit);
+        }
         let instances = self.builder.instances();
         self.peak_instances = self.peak_instances.max(instances.len());
         let index = InstanceIndex::new(instances);
@@ -158,7 +172,14 @@ impl StreamCorrelator {
         for (i, g) in groups.iter().enumerate() {
             by_group.entry(*g).or_default().push(i);
         }
-        let settled = |i: &usize| all || (instances[*i].removed && instances[*i].last < limit);
+        // over: removed from the queue, refused by cleanup (no `removed`
+        // follows), or never queued (a dropped session) and quiet for an hour
+        let abandoned = earlier(limit, Duration::hours(1));
+        let over = |inst: &Instance| {
+            let never_queued = inst.size.is_none() && inst.attempts.is_empty();
+            inst.removed || (never_queued && (!inst.rejects.is_empty() || inst.last < abandoned))
+        };
+        let settled = |i: &usize| all || (over(&instances[*i]) && instances[*i].last < limit);
         let mut waiting: HashSet<usize> = by_group
             .iter()
             .filter(|(_, members)| !members.iter().all(settled))
@@ -171,11 +192,17 @@ impl StreamCorrelator {
             .filter(|l| l.kind == LinkKind::Notification && groups[l.from] != groups[l.to])
             .map(|l| (groups[l.from], groups[l.to]))
             .collect();
-        while let Some(&(_, notice)) = notices
-            .iter()
-            .find(|(about, notice)| waiting.contains(about) && !waiting.contains(notice))
-        {
-            waiting.insert(notice);
+        let mut notices_of: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (about, notice) in &notices {
+            notices_of.entry(*about).or_default().push(*notice);
+        }
+        let mut work: Vec<usize> = waiting.iter().copied().collect();
+        while let Some(group) = work.pop() {
+            for notice in notices_of.get(&group).into_iter().flatten() {
+                if waiting.insert(*notice) {
+                    work.push(*notice);
+                }
+            }
         }
         let mut ready: Vec<Vec<usize>> = by_group
             .into_iter()
@@ -214,7 +241,12 @@ impl StreamCorrelator {
                 .first()
                 .and_then(|m| group_links.get(&groups[*m]))
                 .unwrap_or(&no_links);
-            let notice = members.iter().find_map(|i| self.notified.remove(&key(*i)));
+            let mut notice = None;
+            for i in &members {
+                if let Some(about) = self.notified.remove(&key(*i)) {
+                    notice.get_or_insert(about);
+                }
+            }
             let chosen = notice.is_some() || members.iter().any(|i| (self.seed)(&instances[*i]));
             if chosen {
                 let entry = model::entry_of(instances, &members, links, self.directory.as_ref());
@@ -318,4 +350,94 @@ fn sent_attempts(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{parse_line, LineContext};
+    use crate::time::Zone;
+    use crate::trace::Resolved;
+
+    struct NoHosts;
+
+    impl HostDirectory for NoHosts {
+        fn resolve(&self, _: &str) -> Option<Resolved> {
+            None
+        }
+
+        fn cluster_of(&self, _: &str) -> Option<String> {
+            None
+        }
+    }
+
+    fn event(line: &str) -> Event {
+        let ctx = LineContext {
+            zone: Zone::parse("UTC").expect("zone"),
+            reference: chrono::DateTime::parse_from_rfc3339("2026-11-29T00:00:00Z")
+                .expect("time")
+                .to_utc(),
+        };
+        parse_line(line, &ctx).expect("a syslog line")
+    }
+
+    fn message(at: &str, qid: &str) -> Vec<Event> {
+        [
+            format!("Nov 28 {at} a postfix/smtpd[1]: {qid}: client=c.example[192.0.2.1]"),
+            format!("Nov 28 {at} a postfix/qmgr[2]: {qid}: from=<s@example.org>, size=1, nrcpt=1 (queue active)"),
+            format!("Nov 28 {at} a postfix/smtp[3]: {qid}: to=<r@example.net>, relay=mx.example.net[198.51.100.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)"),
+            format!("Nov 28 {at} a postfix/qmgr[2]: {qid}: removed"),
+        ]
+        .iter()
+        .map(|l| event(l))
+        .collect()
+    }
+
+    #[test]
+    fn settled_messages_leave_and_late_lines_are_counted() {
+        let hosts = vec!["a".to_string()];
+        let mut stream =
+            StreamCorrelator::new(Arc::new(NoHosts), &hosts, Box::new(|_| true)).flush_every(1);
+        let mut out = Vec::new();
+        let mut emit = |m: MessageTrace| out.push(m.recipients[0].state);
+        for e in message("10:00:00", "AAAAA11111") {
+            stream.push("a", &e, false, &mut emit);
+        }
+        // an hour later the first message has settled and is handed out
+        for e in message("11:00:00", "BBBBB22222") {
+            stream.push("a", &e, false, &mut emit);
+        }
+        assert_eq!(stream.builder.instances().len(), 1, "the settled stay left");
+        assert!(stream.late_lines.is_empty());
+        // a line from before what was handed out: the host went back in time
+        for e in message("09:00:00", "CCCCC33333") {
+            stream.push("a", &e, false, &mut emit);
+        }
+        stream.host_done("a", &mut emit);
+        stream.finish(&mut emit);
+        assert_eq!(stream.late_lines.get("a"), Some(&4));
+        assert_eq!(out.len(), 3);
+    }
+
+    #[test]
+    fn a_session_refused_by_cleanup_settles_without_removed() {
+        let hosts = vec!["a".to_string()];
+        let mut stream =
+            StreamCorrelator::new(Arc::new(NoHosts), &hosts, Box::new(|_| true)).flush_every(1);
+        let mut out = 0;
+        let mut emit = |_| out += 1;
+        for l in [
+            "Nov 28 10:00:00 a postfix/smtpd[1]: DDDDD44444: client=c.example[192.0.2.1]",
+            "Nov 28 10:00:00 a postfix/cleanup[2]: DDDDD44444: reject: header Subject: spam from c.example[192.0.2.1]; from=<s@example.org> to=<r@example.net> proto=ESMTP helo=<c>: 5.7.1 no",
+        ] {
+            stream.push("a", &event(l), false, &mut emit);
+        }
+        for e in message("10:30:00", "EEEEE55555") {
+            stream.push("a", &e, false, &mut emit);
+        }
+        assert_eq!(
+            out, 1,
+            "the refused message was handed out without a `removed`"
+        );
+    }
 }
