@@ -275,8 +275,8 @@ impl AuditAccumulator {
         }
     }
 
-    /// The report of every message added.
-    pub fn finish(mut self) -> AuditReport {
+    /// The report of every message added; the accumulator is left empty.
+    pub fn finish(&mut self) -> AuditReport {
         let mut per_cluster: BTreeMap<String, Totals> = BTreeMap::new();
         for (cluster, members) in &self.site.clusters {
             let sum = per_cluster.entry(cluster.clone()).or_default();
@@ -296,17 +296,20 @@ impl AuditAccumulator {
         self.failures
             .sort_by(|a, b| b.count.cmp(&a.count).then(a.rule.cmp(&b.rule)));
         AuditReport {
-            messages: self.messages,
-            per_host: self.per_host,
+            messages: std::mem::take(&mut self.messages),
+            per_host: std::mem::take(&mut self.per_host),
             per_cluster,
-            per_direction: self.per_direction,
-            stuck: self.stuck,
-            failures: self.failures,
-            anomalies: self.anomalies,
-            hop_delay: percentiles(self.hop_delays),
-            total_delay: percentiles(self.total_delays),
-            slowest: self.slowest.into_iter().map(|(d, n)| (n, d)).collect(),
-            volume: self.volume,
+            per_direction: std::mem::take(&mut self.per_direction),
+            stuck: std::mem::take(&mut self.stuck),
+            failures: std::mem::take(&mut self.failures),
+            anomalies: std::mem::take(&mut self.anomalies),
+            hop_delay: percentiles(std::mem::take(&mut self.hop_delays)),
+            total_delay: percentiles(std::mem::take(&mut self.total_delays)),
+            slowest: std::mem::take(&mut self.slowest)
+                .into_iter()
+                .map(|(d, n)| (n, d))
+                .collect(),
+            volume: std::mem::take(&mut self.volume),
         }
     }
 }

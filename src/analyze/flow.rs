@@ -137,7 +137,9 @@ impl FlowAccumulator {
         }
     }
 
-    pub fn finish(self) -> FlowSummary {
-        self.summary
+    /// The summary of every message added; the accumulator starts over.
+    pub fn finish(&mut self) -> FlowSummary {
+        let fresh = FlowAccumulator::new(&self.summary.cluster, &[], self.keep_problems);
+        std::mem::replace(&mut self.summary, fresh.summary)
     }
 }

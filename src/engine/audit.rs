@@ -6,6 +6,7 @@
 //! stream in, and each message is judged and counted as soon as it has
 //! settled, then dropped: memory follows the mail in flight, not the logs.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -78,18 +79,31 @@ impl Aggregate {
         };
         f(correlator, &mut count);
     }
+
+    /// Hands out what is left and returns the report, the flows, the most
+    /// stays held at once and the lines that came out of time order.
+    fn finish(&mut self) -> (AuditReport, Vec<FlowSummary>, usize, BTreeMap<String, u64>) {
+        let mut peak = 0;
+        self.with_emit(|c, emit| peak = c.finish(emit));
+        (
+            self.report.finish(),
+            self.flows.iter_mut().map(FlowAccumulator::finish).collect(),
+            peak,
+            std::mem::take(&mut self.correlator.late_lines),
+        )
+    }
 }
 
 /// Feeds parsed lines to the correlator; refusals count when they are on
 /// a chosen host inside the window.
 struct AuditDestination {
-    aggregate: Mutex<Option<Aggregate>>,
+    aggregate: Mutex<Aggregate>,
     chosen: Vec<String>,
     window: Window,
 }
 
 impl AuditDestination {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Aggregate>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Aggregate> {
         self.aggregate.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -97,15 +111,12 @@ impl AuditDestination {
 impl Destination for AuditDestination {
     fn take(&self, p: Parsed) {
         let seed = self.chosen.contains(&p.host) && self.window.contains(p.event.time.to_utc());
-        if let Some(a) = self.lock().as_mut() {
-            a.with_emit(|c, emit| c.push(&p.host, &p.event, seed, emit));
-        }
+        self.lock()
+            .with_emit(|c, emit| c.push(&p.host, &p.event, seed, emit));
     }
 
     fn host_done(&self, host: &str) {
-        if let Some(a) = self.lock().as_mut() {
-            a.with_emit(|c, emit| c.host_done(host, emit));
-        }
+        self.lock().with_emit(|c, emit| c.host_done(host, emit));
     }
 }
 
@@ -143,7 +154,7 @@ pub async fn run_audit(collector: &Arc<Collector>, request: &AuditRequest) -> Au
         site,
     };
     let destination = AuditDestination {
-        aggregate: Mutex::new(Some(aggregate)),
+        aggregate: Mutex::new(aggregate),
         chosen,
         window,
     };
@@ -164,27 +175,7 @@ pub async fn run_audit(collector: &Arc<Collector>, request: &AuditRequest) -> Au
 
     let mut summaries = std::collections::BTreeMap::new();
     super::trace::merge(&mut summaries, &reports);
-    let mut peak_instances = 0;
-    let mut late_lines = std::collections::BTreeMap::new();
-    let aggregate = {
-        let mut guard = sink.destination.lock();
-        if let Some(a) = guard.as_mut() {
-            a.with_emit(|c, emit| peak_instances = c.finish(emit));
-            late_lines = std::mem::take(&mut a.correlator.late_lines);
-        }
-        guard.take()
-    };
-    let (report, flows): (AuditReport, Vec<FlowSummary>) = match aggregate {
-        Some(a) => (
-            a.report.finish(),
-            a.flows.into_iter().map(FlowAccumulator::finish).collect(),
-        ),
-        // only taken here, once
-        None => (
-            AuditAccumulator::new(super::site_of(inventory), Utc::now(), Duration::ZERO).finish(),
-            Vec::new(),
-        ),
-    };
+    let (report, flows, peak_instances, late_lines) = sink.destination.lock().finish();
     let unparsed_examples = sink
         .examples
         .lock()
