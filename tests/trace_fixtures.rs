@@ -25,6 +25,11 @@ fn cases() -> Vec<PathBuf> {
         .filter(|p| p.join("request.json").exists())
         .collect();
     cases.sort();
+    // MAILTRACE_CASE=name[,name...] runs only those cases
+    if let Ok(only) = std::env::var("MAILTRACE_CASE") {
+        let only: Vec<&str> = only.split(',').collect();
+        cases.retain(|c| c.file_name().is_some_and(|n| only.contains(&&*n.to_string_lossy())));
+    }
     cases
 }
 
@@ -78,6 +83,7 @@ fn project(trace: &mailtrace::trace::Trace) -> Value {
             json!({
                 "message_id": m.message_id,
                 "sender": m.sender,
+                "client": m.origin.as_ref().and_then(|o| o.client.clone()),
                 "notification_of": m.notification_of,
                 "nodes": m.nodes,
                 "hop_count": m.hop_count,
@@ -87,6 +93,7 @@ fn project(trace: &mailtrace::trace::Trace) -> Value {
                 })).collect::<Vec<_>>(),
                 "recipients": m.recipients.iter().map(|r| json!({
                     "address": r.address, "state": r.state, "host": r.host, "mail_id": r.mail_id, "dsn": r.dsn,
+                    "reply": r.reply, "time": r.time,
                 })).collect::<Vec<_>>(),
             })
         })
