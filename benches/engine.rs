@@ -107,7 +107,7 @@ fn bench(c: &mut Criterion) {
         let mut handed_out = 0usize;
         let mut count = |_| handed_out += 1;
         for r in &in_turn {
-            correlator.push(&r.host, &r.event, true, &mut count);
+            correlator.push(&r.host, &r.event, r.position, true, &mut count);
         }
         for h in &hosts {
             correlator.host_done(h, &mut count);

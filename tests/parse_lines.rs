@@ -176,6 +176,7 @@ fn reference_noqueue_rejects() {
             smtp_code: Some(550),
             dsn: Some("5.1.1".into()),
             reason: "<nouser@h3.test>: Recipient address rejected: User unknown in virtual mailbox table".into(),
+            reply: "550 5.1.1 <nouser@h3.test>: Recipient address rejected: User unknown in virtual mailbox table".into(),
             from: Some("a@h1.test".into()),
             to: Some("nouser@h3.test".into()),
             helo: Some("h2.test".into()),
@@ -319,6 +320,7 @@ fn cleanup_refusals_and_header_actions() {
             smtp_code: None,
             dsn: Some("5.7.1".into()),
             reason: "Spam message rejected".into(),
+            reply: "5.7.1 Spam message rejected".into(),
             from: Some("a@h1.test".into()),
             to: Some("user@h3.test".into()),
             helo: Some("h2.test".into()),
@@ -334,7 +336,14 @@ fn cleanup_refusals_and_header_actions() {
         ("milter-reject", "END-OF-MESSAGE")
     );
     assert_eq!(r.reason, "Rejected by rspamd");
-    for action in ["hold", "discard", "redirect", "prepend", "warning"] {
+    for (action, effect) in [("hold", Effect::Held), ("discard", Effect::Discarded)] {
+        let line = format!("Nov 29 13:21:43 h3 postfix/cleanup[22393]: 6A08D9A61CD: {action}: header X-Spam: yes from h2.test[10.99.0.12]; from=<a@h1.test> to=<user@h3.test> proto=ESMTP helo=<h2.test>: detail");
+        let EventKind::Reject(r) = parse(&line).kind else {
+            panic!("{line}")
+        };
+        assert_eq!((r.effect(), r.from.as_deref()), (effect, Some("a@h1.test")));
+    }
+    for action in ["redirect", "prepend", "warning"] {
         let line = format!("Nov 29 13:21:43 h3 postfix/cleanup[22393]: 6A08D9A61CD: {action}: header X-Spam: yes from h2.test[10.99.0.12]; from=<a@h1.test> to=<user@h3.test> proto=ESMTP helo=<h2.test>: detail");
         let e = parse(&line);
         assert_eq!(e.queue_id.as_deref(), Some("6A08D9A61CD"));
@@ -509,18 +518,22 @@ fn years_from_the_reference() {
 
 #[test]
 fn other_programs() {
+    // another program's ID-shaped lead is never a queue ID of its own
     let e = parse("Nov 29 13:21:43 h3 opendkim[700]: 6A08D9A61CD: DKIM-Signature field added (s=mail, d=h3.test)");
     assert_eq!(
-        (e.queue_id.as_deref(), &e.kind),
-        (Some("6A08D9A61CD"), &EventKind::Other)
+        (e.queue_id.as_deref(), e.other_id.as_deref(), &e.kind),
+        (None, Some("6A08D9A61CD"), &EventKind::Other)
     );
     let e = parse("Nov 29 13:21:43 h3 dovecot: lmtp(user@h3.test)<1234><abc>: msgid=<ok-1@client.test>: saved mail to INBOX");
     assert_eq!((e.queue_id, e.kind, e.pid), (None, EventKind::Other, None));
     let e = parse("Nov 29 13:21:43 h3 amavis[900]: (00900-01) Passed CLEAN {RelayedInbound}, [10.99.0.12]:41000 <a@h1.test> -> <user@h3.test>, Queue-ID: 6A08D9A61CD");
     assert_eq!((e.queue_id, e.kind), (None, EventKind::Other));
     let e = parse("Nov 29 13:21:43 h3 rspamd[901]: 4Bs2sY3GXyz1Mf: no action");
-    assert_eq!(e.queue_id.as_deref(), Some("4Bs2sY3GXyz1Mf"));
+    assert_eq!(e.queue_id, None);
+    assert_eq!(e.other_id.as_deref(), Some("4Bs2sY3GXyz1Mf"));
     assert_eq!(e.kind, EventKind::Other);
+    let e = parse("Nov 29 13:21:43 h3 pmg-smtp-filter[4120]: 3A7E1B5C9D2F4E6A81: accept mail to <u@h3.test> (6A08D9A61CD) (rule: default-accept)");
+    assert_eq!((e.queue_id, e.kind), (None, EventKind::Other));
 }
 
 #[test]

@@ -16,7 +16,7 @@ use mailtrace::engine::InventoryDirectory;
 use mailtrace::inventory::Inventory;
 use mailtrace::parse::{parse_line, Event, EventKind, LineContext, CORRELATED_MARKERS};
 use mailtrace::time::Window;
-use mailtrace::trace::{correlate, MessageTrace, Record, StreamCorrelator};
+use mailtrace::trace::{correlate, MessageTrace, Position, Record, StreamCorrelator};
 
 fn site_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/site")
@@ -27,7 +27,7 @@ fn demo_dir() -> std::path::PathBuf {
 }
 
 /// A parsed line and its place in the host's logs (file mtime, line number).
-type Line = (Event, (i64, u64));
+type Line = (Event, Position);
 
 /// Every host's parsed lines, oldest file first, as a search would send them.
 fn recorded_lines(dir: &Path, inventory: &Inventory) -> BTreeMap<String, Vec<Line>> {
@@ -66,7 +66,7 @@ fn recorded_lines(dir: &Path, inventory: &Inventory) -> BTreeMap<String, Vec<Lin
             if let Ok(event) = parse_line(line, &ctx) {
                 out.entry(host.clone())
                     .or_default()
-                    .push((event, (mtime.timestamp(), n as u64 + 1)));
+                    .push((event, Position::new(mtime.timestamp(), &file, n as u64 + 1)));
             }
         }
     }
@@ -212,9 +212,9 @@ fn stream_equals_batch(
                 active = 0;
                 for (host, cursor) in cursors.iter_mut() {
                     match cursor.next() {
-                        Some((event, _)) => {
+                        Some((event, position)) => {
                             active += 1;
-                            stream.push(host, event, seeded(event), &mut emit);
+                            stream.push(host, event, *position, seeded(event), &mut emit);
                         }
                         None => stream.host_done(host, &mut emit),
                     }
@@ -222,8 +222,8 @@ fn stream_equals_batch(
             }
         } else {
             for (host, cursor) in cursors.iter_mut() {
-                for (event, _) in cursor {
-                    stream.push(host, event, seeded(event), &mut emit);
+                for (event, position) in cursor {
+                    stream.push(host, event, *position, seeded(event), &mut emit);
                 }
                 stream.host_done(host, &mut emit);
             }

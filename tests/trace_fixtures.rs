@@ -28,7 +28,10 @@ fn cases() -> Vec<PathBuf> {
     // MAILTRACE_CASE=name[,name...] runs only those cases
     if let Ok(only) = std::env::var("MAILTRACE_CASE") {
         let only: Vec<&str> = only.split(',').collect();
-        cases.retain(|c| c.file_name().is_some_and(|n| only.contains(&&*n.to_string_lossy())));
+        cases.retain(|c| {
+            c.file_name()
+                .is_some_and(|n| only.contains(&&*n.to_string_lossy()))
+        });
     }
     cases
 }

@@ -17,7 +17,7 @@ use criterion::Criterion;
 use mailtrace::inventory::Inventory;
 use mailtrace::parse::{parse_line, LineContext};
 use mailtrace::time::{parse_duration, parse_local_time, Window};
-use mailtrace::trace::Record;
+use mailtrace::trace::{Position, Record};
 use serde_json::Value;
 
 /// One log file of one host, decompressed, with the context its lines are
@@ -163,7 +163,7 @@ fn read_log(path: &Path) -> String {
 }
 
 /// Every line of the site that parses, as unseeded records, positioned as
-/// the engine positions them: (file mtime, line number from 1).
+/// the engine positions them (file mtime and path, line number from 1).
 pub fn records(site: &Site) -> Vec<Record> {
     let mut records = Vec::new();
     for file in &site.files {
@@ -173,7 +173,11 @@ pub fn records(site: &Site) -> Vec<Record> {
                     host: file.host.clone(),
                     event,
                     seed: false,
-                    position: (file.mtime.timestamp(), i as u64 + 1),
+                    position: Position::new(
+                        file.mtime.timestamp(),
+                        &file.path.to_string_lossy(),
+                        i as u64 + 1,
+                    ),
                 });
             }
         }

@@ -112,7 +112,7 @@ impl Destination for AuditDestination {
     fn take(&self, p: Parsed) {
         let seed = self.chosen.contains(&p.host) && self.window.contains(p.event.time.to_utc());
         self.lock()
-            .with_emit(|c, emit| c.push(&p.host, &p.event, seed, emit));
+            .with_emit(|c, emit| c.push(&p.host, &p.event, p.position, seed, emit));
     }
 
     fn host_done(&self, host: &str) {

@@ -9,6 +9,7 @@ use crate::collect::{LineSink, RawLine};
 use crate::inventory::Inventory;
 use crate::parse::{parse_line, Event, LineContext};
 use crate::time::Zone;
+use crate::trace::Position;
 
 /// A parsed line with its origin.
 #[derive(Debug, Clone)]
@@ -18,8 +19,8 @@ pub struct Parsed {
     /// 1: matched a pattern; 2: returned because its queue ID matched.
     pub pass: u8,
     pub round: usize,
-    /// Where the line stands in the host's logs: (file mtime, line number).
-    pub position: (i64, u64),
+    /// Where the line stands in the host's logs.
+    pub position: Position,
 }
 
 /// Where parsed lines go.
@@ -92,7 +93,7 @@ impl<D: Destination> LineSink for ParseSink<D> {
                 event,
                 pass: line.file.pass,
                 round: self.round,
-                position: (line.file.mtime.timestamp(), line.number),
+                position: Position::new(line.file.mtime.timestamp(), &line.file.path, line.number),
             }),
             Err(_) => {
                 self.unparsed.fetch_add(1, Ordering::Relaxed);

@@ -15,8 +15,13 @@ pub struct Event {
     /// The last path element of `program`, e.g. `smtp`, `qmgr`, `cleanup`.
     pub service: String,
     pub pid: Option<u32>,
-    /// The queue ID the line is about; `None` for NOQUEUE and context lines.
+    /// The queue ID a Postfix program logged in front of the message;
+    /// `None` for NOQUEUE, context lines and every other program.
     pub queue_id: Option<String>,
+    /// An ID-shaped word another program (opendkim, pmg-smtp-filter...)
+    /// logged in the queue-ID position: it may join the line to a queue ID
+    /// a Postfix program of the same host logged, and never makes a message.
+    pub other_id: Option<String>,
     pub kind: EventKind,
     /// The text after `program[pid]: `.
     pub message: String,
@@ -145,7 +150,8 @@ pub enum NotificationKind {
 /// A refusal, before queueing (smtpd) or during cleanup.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reject {
-    /// `reject`, `discard`, `filter`, `hold`, `milter-reject`, `reject_warning`, ...
+    /// `reject`, `discard`, `filter`, `hold`, `milter-reject`, `proxy-reject`,
+    /// `reject_warning`, ...
     pub action: String,
     /// `RCPT`, `MAIL`, `DATA`, `END-OF-MESSAGE`, `CONNECT`, `header`, `body`...
     pub stage: String,
@@ -154,10 +160,39 @@ pub struct Reject {
     pub dsn: Option<String>,
     /// The reply text after the codes, e.g. `<x@y>: Recipient address rejected: User unknown ...`.
     pub reason: String,
+    /// The whole reply as logged, codes included, e.g.
+    /// `550 5.1.1 <x@y>: Recipient address rejected: User unknown ...`.
+    pub reply: String,
     /// cleanup header/body checks: the matched header or body line,
     /// e.g. `Subject: buy now`; `None` for smtpd refusals.
     pub content: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
     pub helo: Option<String>,
+}
+
+/// What a refusal or content action did to the mail it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Refused (permanently or for now): `reject`, `milter-reject`, `proxy-reject`.
+    Refused,
+    /// Accepted and thrown away: `discard`, `milter-discard`.
+    Discarded,
+    /// Put on hold: `hold`, `milter-hold`.
+    Held,
+    /// Logged only; the mail goes on: `reject_warning`, `warn`, `filter`,
+    /// `redirect`, `prepend`, `proxy-accept`...
+    Noted,
+}
+
+impl Reject {
+    /// What this action did to the mail.
+    pub fn effect(&self) -> Effect {
+        match self.action.as_str() {
+            "reject" | "milter-reject" | "proxy-reject" => Effect::Refused,
+            "discard" | "milter-discard" => Effect::Discarded,
+            "hold" | "milter-hold" => Effect::Held,
+            _ => Effect::Noted,
+        }
+    }
 }

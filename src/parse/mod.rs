@@ -13,7 +13,7 @@ mod postfix;
 mod reject;
 
 pub use event::{
-    Delivery, DeliveryStatus, Event, EventKind, NotificationKind, Peer, Reject, Relay,
+    Delivery, DeliveryStatus, Effect, Event, EventKind, NotificationKind, Peer, Reject, Relay,
 };
 
 use chrono::{DateTime, Utc};
@@ -71,34 +71,33 @@ pub fn parse_line(line: &str, ctx: &LineContext) -> Result<Event, ParseError> {
     let line = line.trim_end_matches(['\n', '\r']);
     let head = header::parse_header(line, ctx)?;
     let service = head.program.rsplit('/').next().unwrap_or(head.program);
-    let (queue_id, kind) = postfix::parse_message(head.program, service, head.message);
+    let (lead_id, kind) = postfix::parse_message(head.program, service, head.message);
+    let postfix = postfix::is_postfix(head.program, service);
     Ok(Event {
         time: head.time,
         log_host: head.host.to_owned(),
         program: head.program.to_owned(),
         service: service.to_owned(),
         pid: head.pid,
-        queue_id: queue_id.map(str::to_owned),
+        queue_id: lead_id.filter(|_| postfix).map(str::to_owned),
+        other_id: lead_id.filter(|_| !postfix).map(str::to_owned),
         kind,
         message: head.message.to_owned(),
     })
 }
 
-/// Whether `s` is a Postfix queue ID: short (5 to 12 uppercase hex digits)
-/// or long (`enable_long_queue_ids`: 12 to 20 of `[0-9A-Za-z]` with at least
-/// one digit and one letter). `NOQUEUE` is not one.
+/// Whether `s` has the shape of a Postfix queue ID: 5 to 20 ASCII letters
+/// and digits, with a digit in it or in upper case only. That covers short
+/// hex IDs, long IDs (`enable_long_queue_ids`) and the non-hex IDs other
+/// builds log (`G1003CC0007`), and leaves out words such as `statistics`,
+/// `warning` and `NOQUEUE`. Only a Postfix program's line makes such a word
+/// a queue ID (see [`Event::queue_id`]).
 pub fn is_queue_id(s: &str) -> bool {
     let b = s.as_bytes();
-    if (5..=12).contains(&b.len())
-        && b.iter()
-            .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c))
-    {
-        return true;
-    }
-    (12..=20).contains(&b.len())
+    (5..=20).contains(&b.len())
         && b.iter().all(u8::is_ascii_alphanumeric)
-        && b.iter().any(u8::is_ascii_digit)
-        && b.iter().any(u8::is_ascii_alphabetic)
+        && (b.iter().any(u8::is_ascii_digit) || b.iter().all(u8::is_ascii_uppercase))
+        && s != "NOQUEUE"
 }
 
 #[cfg(test)]
@@ -119,15 +118,37 @@ mod tests {
         assert!(is_queue_id("ABCDE"));
         assert!(is_queue_id("4Bs2sY3GXyz1Mf"));
         assert!(is_queue_id("3pJjgB6dpKz1JBPW"));
+        assert!(is_queue_id("G1003CC0007"));
+        assert!(is_queue_id("4N8QZK0TY2"));
+        assert!(is_queue_id("544379a61c6"));
+        assert!(is_queue_id("12345678901234"));
         assert!(!is_queue_id("NOQUEUE"));
         assert!(!is_queue_id("ABCD"));
-        assert!(!is_queue_id("544379a61c6"));
         assert!(!is_queue_id("statistics"));
+        assert!(!is_queue_id("warning"));
         assert!(!is_queue_id("abcdefghijklmn"));
-        assert!(!is_queue_id("12345678901234"));
-        assert!(!is_queue_id("4Bs2sY3GXyz1Mf4Bs2sY3G"));
+        assert!(!is_queue_id("4Bs2sY3GXyz1Mf4Bs2sY3Gx"));
         assert!(!is_queue_id("4Bs2-Y3GXyz1Mf"));
+        assert!(!is_queue_id("(01234-01)"));
         assert!(!is_queue_id(""));
+    }
+
+    #[test]
+    fn only_postfix_programs_log_queue_ids() {
+        let e = parse_line(
+            "Nov 29 13:21:43 h3 pmg-smtp-filter[4120]: 5A1C8B3E2F7D9A4C1E: new mail message-id=<x@y>",
+            &ctx(),
+        )
+        .unwrap();
+        assert_eq!(e.queue_id, None);
+        assert_eq!(e.other_id.as_deref(), Some("5A1C8B3E2F7D9A4C1E"));
+        let e = parse_line(
+            "Nov 29 13:21:43 h3 postfix-out/smtp[22]: G1003CC0007: removed",
+            &ctx(),
+        )
+        .unwrap();
+        assert_eq!(e.queue_id.as_deref(), Some("G1003CC0007"));
+        assert_eq!(e.other_id, None);
     }
 
     #[test]

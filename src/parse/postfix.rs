@@ -8,31 +8,45 @@ use super::fields::parse_peer;
 use super::is_queue_id;
 use super::reject::parse_action;
 
-/// Postfix daemons and commands, for programs renamed without a `postfix` prefix
-/// (`mail/smtpd`).
+/// Postfix daemons and commands: the last element of every program name a
+/// Postfix process logs under (`syslog_name/daemon`).
 const POSTFIX_SERVICES: &[&str] = &[
     "anvil",
     "bounce",
     "cleanup",
     "defer",
     "discard",
+    "dnsblog",
     "error",
+    "flush",
     "lmtp",
     "local",
     "master",
+    "nqmgr",
+    "oqmgr",
     "pickup",
     "pipe",
     "postdrop",
+    "postfix-script",
+    "postlogd",
+    "postmap",
     "postqueue",
     "postscreen",
     "postsuper",
+    "proxymap",
     "qmgr",
+    "qmqpd",
+    "retry",
     "scache",
     "sendmail",
+    "showq",
     "smtp",
     "smtpd",
+    "spawn",
     "tlsmgr",
+    "tlsproxy",
     "trace",
+    "trivial-rewrite",
     "verify",
     "virtual",
 ];
@@ -64,11 +78,18 @@ fn lead(message: &str) -> Lead<'_> {
     }
 }
 
-fn is_postfix(program: &str, service: &str) -> bool {
-    program.starts_with("postfix") || (program.contains('/') && POSTFIX_SERVICES.contains(&service))
+/// Whether a program name is a Postfix process's: Postfix logs as
+/// `syslog_name/daemon` (`postfix/smtpd`, `postfix-out/smtp`,
+/// `postfix/submission/smtpd`, `mail/qmgr`), so the name has a `/` and ends
+/// in a Postfix daemon; a daemon this list does not know still counts under
+/// a `postfix` syslog name. Filters, milters and policy daemons (`amavis`,
+/// `opendkim`, `pmg-smtp-filter`, `postfix-policyd-spf`) do not.
+pub(super) fn is_postfix(program: &str, service: &str) -> bool {
+    program.contains('/') && (POSTFIX_SERVICES.contains(&service) || program.starts_with("postfix"))
 }
 
-/// Returns the queue ID the message is about and what it says.
+/// Returns the ID-shaped word in front of the message (a queue ID when the
+/// program is Postfix's) and what the message says.
 pub(super) fn parse_message<'a>(
     program: &str,
     service: &str,
@@ -117,10 +138,12 @@ fn queued(rest: &str) -> EventKind {
         .unwrap_or(EventKind::Other)
 }
 
-/// What a line without a queue ID says.
+/// What a line without a queue ID says (`proxy-reject: ...` may come
+/// without `NOQUEUE: ` in front).
 fn plain(message: &str) -> EventKind {
     connection(message)
         .or_else(|| severity(message))
+        .or_else(|| parse_action(message))
         .unwrap_or(EventKind::Other)
 }
 

@@ -2,7 +2,7 @@
 //! from=<..> to=<..> proto=.. helo=<..>` and cleanup's `ACTION: header TEXT
 //! from ORIGIN; from=<..> ...: text` (header/body checks and milters).
 
-use super::event::{EventKind, Reject};
+use super::event::{EventKind, Peer, Reject};
 use super::fields::{parse_peer, split_attrs, split_codes, Attrs};
 
 /// The actions smtpd and cleanup log in front of a refusal or content action.
@@ -21,9 +21,10 @@ fn is_action(word: &str) -> bool {
             | "warn"
             | "bcc"
             | "strip"
-    ) || word
-        .strip_prefix("milter-")
-        .is_some_and(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+    ) || ["milter-", "proxy-"].iter().any(|prefix| {
+        word.strip_prefix(prefix)
+            .is_some_and(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+    })
 }
 
 /// An SMTP stage as smtpd logs it: `RCPT`, `END-OF-MESSAGE`, `CONNECT`...
@@ -48,6 +49,11 @@ pub(super) fn parse_action(body: &str) -> Option<EventKind> {
             return smtpd_refusal(action, stage, after);
         }
     }
+    if let Some((stage, reply)) = rest.split_once(": ") {
+        if is_stage(stage) {
+            return Some(EventKind::Reject(stage_reply(action, stage, None, reply)));
+        }
+    }
     cleanup_action(action, rest)
 }
 
@@ -57,23 +63,36 @@ fn smtpd_refusal(action: &str, stage: &str, after: &str) -> Option<EventKind> {
         Some(close) => (after.get(..=close)?, after.get(close + 3..)?),
         None => after.split_once(": ")?,
     };
-    let (reply, attrs) = match split_attrs(reply) {
+    Some(EventKind::Reject(stage_reply(
+        action,
+        stage,
+        Some(parse_peer(peer)),
+        reply,
+    )))
+}
+
+/// The reply of a refusal at an SMTP stage with its attribute tail:
+/// smtpd's and milters' (`from h[ip]: reply; from=<..> ...`) and a
+/// before-queue proxy filter's (`END-OF-MESSAGE: reply; from=<..> ...`).
+fn stage_reply(action: &str, stage: &str, client: Option<Peer>, text: &str) -> Reject {
+    let (reply, attrs) = match split_attrs(text) {
         Some((head, attrs, _)) => (head, attrs),
-        None => (reply, Attrs::default()),
+        None => (text, Attrs::default()),
     };
     let (smtp_code, dsn, reason) = split_codes(reply);
-    Some(EventKind::Reject(Reject {
+    Reject {
         action: action.to_owned(),
         stage: stage.to_owned(),
-        client: Some(parse_peer(peer)),
+        client,
         smtp_code,
         dsn: dsn.map(str::to_owned),
         reason: reason.to_owned(),
+        reply: reply.to_owned(),
         from: attrs.from.map(str::to_owned),
         to: attrs.to.map(str::to_owned),
         helo: attrs.helo.map(str::to_owned),
         content: None,
-    }))
+    }
 }
 
 /// `header Subject: x from h[ip]; from=<..> to=<..> proto=ESMTP helo=<..>: 5.7.1 text`
@@ -86,13 +105,14 @@ fn cleanup_action(action: &str, rest: &str) -> Option<EventKind> {
     let from_at = head.rfind(" from ")?;
     let content = head.get(class.len() + 1..from_at).unwrap_or_default();
     let origin = head.get(from_at + 6..)?;
-    if action != "reject" && !action.starts_with("milter-") {
+    if !matches!(action, "reject" | "hold" | "discard") && !action.starts_with("milter-") {
         return Some(EventKind::CleanupAction {
             action: action.to_owned(),
             detail: rest.to_owned(),
         });
     }
-    let (smtp_code, dsn, reason) = split_codes(text.unwrap_or_default());
+    let reply = text.unwrap_or_default();
+    let (smtp_code, dsn, reason) = split_codes(reply);
     Some(EventKind::Reject(Reject {
         action: action.to_owned(),
         stage: class.to_owned(),
@@ -100,6 +120,7 @@ fn cleanup_action(action: &str, rest: &str) -> Option<EventKind> {
         smtp_code,
         dsn: dsn.map(str::to_owned),
         reason: reason.to_owned(),
+        reply: reply.to_owned(),
         from: attrs.from.map(str::to_owned),
         to: attrs.to.map(str::to_owned),
         helo: attrs.helo.map(str::to_owned),
@@ -238,7 +259,14 @@ mod tests {
 
     #[test]
     fn cleanup_header_actions() {
-        for action in ["hold", "discard", "redirect", "prepend", "warning"] {
+        use crate::parse::Effect;
+        for (action, effect) in [("hold", Effect::Held), ("discard", Effect::Discarded)] {
+            let r = reject(&format!("{action}: header Subject: x from h[10.0.0.1]; from=<a@b.test> to=<c@d.test> proto=ESMTP helo=<h>: some text"));
+            assert_eq!(r.effect(), effect);
+            assert_eq!(r.from.as_deref(), Some("a@b.test"));
+            assert_eq!(r.reply, "some text");
+        }
+        for action in ["redirect", "prepend", "warning"] {
             let body = format!("{action}: header Subject: x from h[10.0.0.1]; from=<a@b.test> to=<c@d.test> proto=ESMTP helo=<h>: some text");
             match parse_action(&body) {
                 Some(EventKind::CleanupAction { action: a, detail }) => {
@@ -249,6 +277,38 @@ mod tests {
                 other => panic!("{action}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn before_queue_proxy_refusals() {
+        let r = reject("proxy-reject: END-OF-MESSAGE: 554 5.7.1 Message content rejected, id=01234-05 - spam; from=<a@b.test> to=<c@d.test> proto=ESMTP helo=<mx.b.test>");
+        assert_eq!(r.action, "proxy-reject");
+        assert_eq!(r.stage, "END-OF-MESSAGE");
+        assert_eq!(r.client, None);
+        assert_eq!(r.smtp_code, Some(554));
+        assert_eq!(r.dsn.as_deref(), Some("5.7.1"));
+        assert_eq!(
+            r.reply,
+            "554 5.7.1 Message content rejected, id=01234-05 - spam"
+        );
+        assert_eq!(r.from.as_deref(), Some("a@b.test"));
+        assert_eq!(r.to.as_deref(), Some("c@d.test"));
+        let r = reject(
+            "proxy-reject: END-OF-MESSAGE: ; from=<a@b.test> to=<c@d.test> proto=ESMTP helo=<x>",
+        );
+        assert_eq!((r.smtp_code, r.reply.as_str()), (None, ""));
+        assert_eq!(r.to.as_deref(), Some("c@d.test"));
+    }
+
+    #[test]
+    fn replies_keep_their_codes() {
+        let r = reject("reject: RCPT from h[10.0.0.1]: 550 5.1.1 <u@x.test>: Recipient address rejected: User unknown; from=<a@b.test> to=<u@x.test> proto=ESMTP helo=<h>");
+        assert_eq!(
+            r.reply,
+            "550 5.1.1 <u@x.test>: Recipient address rejected: User unknown"
+        );
+        let r = reject("reject: header Subject: buy now from h2.test[10.99.0.12]; from=<a@h1.test> to=<u@h3.test> proto=ESMTP helo=<h2.test>: 5.7.1 Spam message rejected");
+        assert_eq!(r.reply, "5.7.1 Spam message rejected");
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, FixedOffset};
 
-use super::Record;
-use crate::parse::{Delivery, Event, EventKind, NotificationKind, Peer, Reject};
+use super::{Position, Record};
+use crate::parse::{Delivery, Effect, Event, EventKind, NotificationKind, Peer, Reject};
 
 /// A queue ID not seen for this long starts a new instance.
 const REUSE_GAP_DAYS: i64 = 7;
@@ -37,14 +37,17 @@ pub struct Instance {
     pub sender: Option<String>,
     pub size: Option<u64>,
     pub attempts: Vec<Attempt>,
+    /// Refusals, discards and holds (see [`Reject::effect`]), in log order.
     pub rejects: Vec<(DateTime<FixedOffset>, Reject)>,
     pub notifications: Vec<(DateTime<FixedOffset>, NotificationKind, String)>,
-    /// hold, discard, redirect... from cleanup or postsuper.
+    /// Actions that let the mail go on (redirect, prepend, reject_warning...)
+    /// and postsuper's (requeued, placed on hold, released from hold).
     pub actions: Vec<String>,
     pub expired: bool,
     pub removed: bool,
     pub seed: bool,
-    /// Fingerprints of the lines taken in, so a line read twice counts once.
+    /// Fingerprints of the lines taken in (position and text), so the same
+    /// line read twice counts once and no two lines are ever merged.
     lines: HashSet<u64>,
 }
 
@@ -107,7 +110,7 @@ pub fn build_instances(records: &[Record]) -> Vec<Instance> {
     let mut builder = InstanceBuilder::default();
     for index in order {
         let record = &records[index];
-        builder.push(&record.host, &record.event, record.seed);
+        builder.push(&record.host, &record.event, record.seed, record.position);
     }
     builder.instances
 }
@@ -122,12 +125,20 @@ pub struct InstanceBuilder {
 }
 
 impl InstanceBuilder {
-    /// Adds one line; lines without a queue ID are not part of any instance.
-    pub fn push(&mut self, host: &str, event: &Event, seed: bool) {
+    /// Adds one line; lines without a queue ID are not part of any instance,
+    /// and another program's line only marks (as a seed) the stay of a queue
+    /// ID that a Postfix program of the same host logged.
+    pub fn push(&mut self, host: &str, event: &Event, seed: bool, position: Position) {
         let Some(queue_id) = event.queue_id.as_deref() else {
+            if let Some(id) = event.other_id.as_deref().filter(|_| seed) {
+                let key = (host.to_string(), id.to_string());
+                if let Some(&i) = self.current.get(&key) {
+                    self.instances[i].seed = true;
+                }
+            }
             return;
         };
-        let line = fingerprint(host, event);
+        let line = fingerprint(host, event, position);
         let key = (host.to_string(), queue_id.to_string());
         let births = matches!(
             event.kind,
@@ -183,9 +194,9 @@ impl InstanceBuilder {
     }
 }
 
-fn fingerprint(host: &str, event: &Event) -> u64 {
+fn fingerprint(host: &str, event: &Event, position: Position) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (host, event.time, event.message.as_str()).hash(&mut h);
+    (host, position.file, position.line, event.message.as_str()).hash(&mut h);
     h.finish()
 }
 
@@ -231,11 +242,15 @@ fn absorb(inst: &mut Instance, event: &Event, seed: bool) {
                 .push((event.time, *kind, new_queue_id.clone()));
         }
         EventKind::Reject(reject) => {
-            if reject.action == "hold" || reject.action == "discard" || reject.action == "redirect"
-            {
-                inst.actions.push(reject.action.clone());
-            } else {
-                inst.rejects.push((event.time, reject.clone()));
+            if let Some(from) = &reject.from {
+                inst.sender.get_or_insert_with(|| from.clone());
+            }
+            if let Some(client) = &reject.client {
+                inst.client.get_or_insert_with(|| client.clone());
+            }
+            match reject.effect() {
+                Effect::Noted => inst.actions.push(reject.action.clone()),
+                _ => inst.rejects.push((event.time, reject.clone())),
             }
         }
         EventKind::CleanupAction { action, .. } => inst.actions.push(action.clone()),

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, FixedOffset};
+
 use super::directory::HostDirectory;
 use super::instance::{Attempt, Instance};
 use crate::parse::{DeliveryStatus, Peer, Relay};
@@ -243,6 +245,39 @@ pub fn resolve_indexed(
         }
     }
     links
+}
+
+/// Where one delivery attempt went: the inventory host it reached and the
+/// recipient; what a refusal logged by that host is matched against.
+#[derive(Clone)]
+pub struct SentAttempt {
+    pub time: DateTime<FixedOffset>,
+    pub to_host: String,
+    pub recipient: String,
+}
+
+/// Where each attempt of an instance made at a `wanted` time went, by host name.
+pub fn sent_attempts(
+    inst: &Instance,
+    directory: &dyn HostDirectory,
+    wanted: &dyn Fn(DateTime<FixedOffset>) -> bool,
+) -> Vec<SentAttempt> {
+    inst.attempts
+        .iter()
+        .filter(|a| wanted(a.time))
+        .filter_map(|a| {
+            let peer = match &a.delivery.relay {
+                Relay::Remote(p) => Some(p.clone()),
+                Relay::Named { .. } => peer_from_reply(&a.delivery.reply),
+            }?;
+            let to = resolve_peer(&peer, directory)?;
+            Some(SentAttempt {
+                time: a.time,
+                to_host: to.name,
+                recipient: a.delivery.to.clone(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -29,9 +29,36 @@ pub struct Record {
     pub event: Event,
     /// The line is one of the things asked for (it starts the trace).
     pub seed: bool,
-    /// Order of the line among the host's logs: (file mtime, line number);
-    /// breaks ties between lines logged in the same second.
-    pub position: (i64, u64),
+    /// Where the line stands among the host's logs; breaks ties between
+    /// lines logged in the same second and tells a line read twice.
+    pub position: Position,
+}
+
+/// Where a line stands in its host's logs: the file (by modification time,
+/// then by a hash of its path) and the line number in it. Two reads of one
+/// line have the same position; no two lines of one host do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    /// The file's modification time, in seconds since the epoch.
+    pub mtime: i64,
+    /// A hash of the file's path.
+    pub file: u64,
+    /// The line number in the (decompressed) file, from 1.
+    pub line: u64,
+}
+
+impl Position {
+    /// The position of line `line` of the file at `path`.
+    pub fn new(mtime: i64, path: &str, line: u64) -> Position {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        path.hash(&mut h);
+        Position {
+            mtime,
+            file: h.finish(),
+            line,
+        }
+    }
 }
 
 /// Joins every record into a trace of the messages that contain a seed.

@@ -8,10 +8,10 @@ use serde::Serialize;
 
 use super::directory::HostDirectory;
 use super::instance::Instance;
-use super::links::{target_of, InstanceIndex, Link, LinkKind, Target};
+use super::links::{sent_attempts, target_of, InstanceIndex, Link, LinkKind, Target};
 use super::outcome::recipient_outcomes;
 use super::Record;
-use crate::parse::{DeliveryStatus, EventKind, Reject};
+use crate::parse::{DeliveryStatus, Effect, EventKind, Peer, Reject};
 
 /// A recipient's final state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -30,6 +30,15 @@ pub enum State {
 }
 
 impl State {
+    /// The state a refusal, discard or hold leaves the mail in.
+    pub fn of_effect(effect: Effect) -> State {
+        match effect {
+            Effect::Discarded => State::Discarded,
+            Effect::Held => State::Held,
+            Effect::Refused | Effect::Noted => State::Rejected,
+        }
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             State::Delivered => "delivered",
@@ -72,6 +81,24 @@ pub struct RecipientOutcome {
     pub failed_hop: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// What happened to a message whose recipients no line names: refused,
+/// discarded or held before any recipient was logged (a refusal at
+/// CONNECT, HELO or MAIL, a header check on locally submitted mail).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Refusal {
+    pub state: State,
+    pub host: String,
+    /// The queue ID, when the message had one.
+    pub mail_id: Option<String>,
+    /// The action and stage as logged, e.g. `reject` at `MAIL`.
+    pub action: String,
+    pub stage: String,
+    pub dsn: Option<String>,
+    pub smtp_code: Option<u16>,
+    pub reply: String,
+    pub time: DateTime<FixedOffset>,
 }
 
 /// One hand-off of a group of recipients from one host to the next.
@@ -138,6 +165,9 @@ pub struct MessageTrace {
     pub edges: Vec<Edge>,
     pub hop_count: usize,
     pub recipients: Vec<RecipientOutcome>,
+    /// The message's fate when no recipient is named (then `recipients` is empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<Refusal>,
     pub graph_dot: String,
     pub instances: Vec<InstanceView>,
 }
@@ -154,6 +184,11 @@ pub struct Trace {
 }
 
 /// Builds the trace of the messages that contain a seed.
+///
+/// Instances joined by hops or by a Message-ID form a group; each queue
+/// entry of a group (a root and what its hops reach, see [`partitions`]) is
+/// a message of its own with its own sender and recipients. Every entry of a
+/// group with a seed is shown, with the notifications about them.
 pub fn assemble(
     records: &[Record],
     instances: &[Instance],
@@ -166,23 +201,6 @@ pub fn assemble(
     for (i, g) in groups.iter().enumerate() {
         by_group.entry(*g).or_default().push(i);
     }
-    // the seeded messages, and the notifications about them
-    let mut chosen: Vec<&Vec<usize>> = by_group
-        .values()
-        .filter(|members| members.iter().any(|i| instances[*i].seed))
-        .collect();
-    let mut k = 0;
-    while k < chosen.len() {
-        for link in links.iter().filter(|l| l.kind == LinkKind::Notification) {
-            if chosen[k].contains(&link.from) {
-                let group = &by_group[&groups[link.to]];
-                if !chosen.contains(&group) {
-                    chosen.push(group);
-                }
-            }
-        }
-        k += 1;
-    }
     let group_links = links_by_group(links, &groups);
     let no_links = Vec::new();
     let local = |members: &[usize]| {
@@ -191,59 +209,113 @@ pub fn assemble(
             .and_then(|m| group_links.get(&groups[*m]))
             .unwrap_or(&no_links)
     };
-    // a notification names the entry queue ID of the message it reports on
-    let entry_of = |members: &[usize]| entry_of(instances, members, local(members), directory);
-    let chosen: Vec<(Vec<usize>, Option<String>)> = chosen
-        .into_iter()
-        .map(|members| {
-            let about = links
-                .iter()
-                .find(|l| {
-                    l.kind == LinkKind::Notification
-                        && members.contains(&l.to)
-                        && !members.contains(&l.from)
-                })
-                .map(|l| {
-                    instances[entry_of(&by_group[&groups[l.from]])]
-                        .queue_id
-                        .clone()
-                });
-            (members.clone(), about)
-        })
+    let mut parts: Vec<Vec<usize>> = Vec::new();
+    let mut seeded: Vec<bool> = Vec::new();
+    for members in by_group.values() {
+        let seed = members.iter().any(|i| instances[*i].seed);
+        for part in partitions(instances, members, local(members), directory) {
+            parts.push(part);
+            seeded.push(seed);
+        }
+    }
+    let mut part_of = vec![0; instances.len()];
+    for (p, members) in parts.iter().enumerate() {
+        for i in members {
+            part_of[*i] = p;
+        }
+    }
+    let notices: Vec<&Link> = links
+        .iter()
+        .filter(|l| l.kind == LinkKind::Notification && part_of[l.from] != part_of[l.to])
         .collect();
-
+    // the seeded messages, and the notifications about them
+    let mut chosen: Vec<usize> = (0..parts.len()).filter(|p| seeded[*p]).collect();
+    let mut k = 0;
+    while k < chosen.len() {
+        let current = chosen[k];
+        for link in notices.iter().filter(|l| part_of[l.from] == current) {
+            if !chosen.contains(&part_of[link.to]) {
+                chosen.push(part_of[link.to]);
+            }
+        }
+        k += 1;
+    }
+    let traced: Vec<usize> = chosen.iter().flat_map(|p| parts[*p].clone()).collect();
     let mut messages: Vec<MessageTrace> = chosen
         .into_iter()
-        .map(|(members, notice)| {
-            message(
-                instances,
-                &index,
-                local(&members),
-                &members,
-                notice,
-                directory,
-            )
+        .map(|p| {
+            // a notification names the entry queue ID of the message it reports on
+            let about = notices
+                .iter()
+                .find(|l| part_of[l.to] == p)
+                .map(|l| instances[parts[part_of[l.from]][0]].queue_id.clone());
+            let members = &parts[p];
+            message(instances, &index, local(members), members, about, directory)
         })
         .collect();
-    messages.extend(rejections(records, instances, &messages));
+    messages.extend(rejections(records, instances, &traced, directory));
     messages.sort_by_key(|m| m.first_seen);
     union(messages, directory)
 }
 
-/// The member where the message entered the site (the earliest root).
-pub(super) fn entry_of(
+/// Splits a group of instances into its queue entries: each root that
+/// took the mail from outside the site (no member handed it over, and its
+/// client is no other inventory host) with every instance its hops and
+/// re-injections reach. A member no entry reaches (a stay after a host
+/// whose logs are missing) joins the latest entry that started before it,
+/// or the first. Each entry starts with its root; entries are in time order.
+pub(super) fn partitions(
     instances: &[Instance],
     members: &[usize],
     links: &[Link],
     directory: &dyn HostDirectory,
-) -> usize {
+) -> Vec<Vec<usize>> {
     let mut sorted = members.to_vec();
     sorted.sort_by_key(|i| (instances[*i].first, *i));
-    roots_or(instances, &sorted, links, directory)[0]
+    let from_site = |i: &usize| {
+        let inst = &instances[*i];
+        inst.client.as_ref().is_some_and(|c| {
+            super::links::resolve_peer(c, directory).is_some_and(|r| r.name != inst.host)
+        })
+    };
+    let mut roots = roots_or(instances, &sorted, links, directory);
+    if roots.iter().any(|r| !from_site(r)) {
+        roots.retain(|r| !from_site(r));
+    } else {
+        roots.truncate(1);
+    }
+    let mut parts: Vec<Vec<usize>> = roots.iter().map(|r| vec![*r]).collect();
+    let mut owner: HashMap<usize, usize> = roots.iter().enumerate().map(|(k, r)| (*r, k)).collect();
+    for (k, part) in parts.iter_mut().enumerate() {
+        let mut next = 0;
+        while next < part.len() {
+            let current = part[next];
+            next += 1;
+            for l in links
+                .iter()
+                .filter(|l| l.from == current && l.kind != LinkKind::Notification)
+            {
+                if sorted.contains(&l.to) && !owner.contains_key(&l.to) {
+                    owner.insert(l.to, k);
+                    part.push(l.to);
+                }
+            }
+        }
+    }
+    for m in &sorted {
+        if !owner.contains_key(m) {
+            let start = instances[*m].first;
+            let k = roots
+                .iter()
+                .rposition(|r| instances[*r].first <= start)
+                .unwrap_or(0);
+            owner.insert(*m, k);
+            parts[k].push(*m);
+        }
+    }
+    parts
 }
 
-/// The links that touch each group (by either end), so that work on one
-/// message reads its own links only.
 pub(super) fn links_by_group(links: &[Link], groups: &[usize]) -> HashMap<usize, Vec<Link>> {
     let mut out: HashMap<usize, Vec<Link>> = HashMap::new();
     for l in links {
@@ -319,10 +391,7 @@ pub(super) fn message(
         }
     }
     let origin = first.client.as_ref().map(|c| Origin {
-        client: Some(match &c.ip {
-            Some(ip) => format!("{}[{}]", c.name, ip),
-            None => c.name.clone(),
-        }),
+        client: Some(peer_text(c)),
         sasl_username: first.sasl_username.clone(),
     });
     let hop_count = recipients.iter().map(|r| r.hops).max().unwrap_or(0);
@@ -337,6 +406,11 @@ pub(super) fn message(
         nodes,
         edges,
         hop_count,
+        refused: if recipients.is_empty() {
+            unnamed_refusal(first)
+        } else {
+            None
+        },
         recipients,
         graph_dot: String::new(),
         instances: path_order.iter().map(|i| view(&instances[*i])).collect(),
@@ -485,10 +559,7 @@ fn view(inst: &Instance) -> InstanceView {
         mail_id: inst.queue_id.clone(),
         first: inst.first,
         last: inst.last,
-        client: inst.client.as_ref().map(|c| match &c.ip {
-            Some(ip) => format!("{}[{}]", c.name, ip),
-            None => c.name.clone(),
-        }),
+        client: inst.client.as_ref().map(peer_text),
         sasl_username: inst.sasl_username.clone(),
         attempts: inst
             .attempts
@@ -515,13 +586,51 @@ fn view(inst: &Instance) -> InstanceView {
     }
 }
 
-/// NOQUEUE rejections that were asked for and are not already explained by
-/// a deferred or bounced attempt of a traced message.
+/// The last refusal, discard or hold of an instance that names no recipient.
+fn unnamed_refusal(inst: &Instance) -> Option<Refusal> {
+    let (time, r) = inst.rejects.last()?;
+    Some(refusal_of(&inst.host, Some(&inst.queue_id), *time, r))
+}
+
+fn refusal_of(
+    host: &str,
+    mail_id: Option<&str>,
+    time: DateTime<FixedOffset>,
+    r: &Reject,
+) -> Refusal {
+    Refusal {
+        state: State::of_effect(r.effect()),
+        host: host.to_string(),
+        mail_id: mail_id.map(str::to_string),
+        action: r.action.clone(),
+        stage: r.stage.clone(),
+        dsn: r.dsn.clone(),
+        smtp_code: r.smtp_code,
+        reply: r.reply.clone(),
+        time,
+    }
+}
+
+/// Refusals without a queue ID (NOQUEUE) that were asked for and are not
+/// already explained by an attempt of a traced message (the sending side's
+/// deferral or bounce shows them). Each refusal line is its own message;
+/// only the same line read twice (same host and position) counts once.
 fn rejections(
     records: &[Record],
-    _instances: &[Instance],
-    messages: &[MessageTrace],
+    instances: &[Instance],
+    traced: &[usize],
+    directory: &dyn HostDirectory,
 ) -> Vec<MessageTrace> {
+    let mut attempts: HashMap<(String, String), Vec<DateTime<FixedOffset>>> = HashMap::new();
+    for i in traced {
+        for a in sent_attempts(&instances[*i], directory, &|_| true) {
+            attempts
+                .entry((a.to_host, a.recipient))
+                .or_default()
+                .push(a.time);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for record in records
         .iter()
@@ -530,39 +639,50 @@ fn rejections(
         let EventKind::Reject(reject) = &record.event.kind else {
             continue;
         };
-        // the sending side's attempt that this refusal answered, if traced
-        let explained = messages.iter().any(|m| {
-            m.edges.iter().any(|e| {
-                e.to == record.host
-                    && m.instances.iter().any(|v| {
-                        v.host == e.from
-                            && v.mail_id == e.mail_id
-                            && v.attempts.iter().any(|a| {
-                                reject.to.as_deref() == Some(a.to.as_str())
-                                    && (a.time - record.event.time).num_seconds().abs() <= 120
-                            })
-                    })
-            })
-        });
-        let duplicate = out.iter().any(|m: &MessageTrace| {
-            m.first_seen == Some(record.event.time)
-                && m.nodes == [record.host.clone()]
-                && m.recipients.first().map(|r| r.address.as_str()) == reject.to.as_deref()
-        });
-        if explained || duplicate {
+        if reject.effect() == Effect::Noted || !seen.insert((&record.host, record.position)) {
             continue;
         }
-        out.push(refusal(&record.host, record.event.time, reject));
+        let key = (record.host.clone(), reject.to.clone().unwrap_or_default());
+        let explained = attempts.get(&key).is_some_and(|times| {
+            times
+                .iter()
+                .any(|t| (*t - record.event.time).num_seconds().abs() <= REFUSAL_MATCH_SECS)
+        });
+        if !explained {
+            out.push(refusal(&record.host, record.event.time, reject));
+        }
     }
     out
 }
 
-/// A message refused before it was queued: one node, one rejected recipient.
+/// A refusal answers a sending host's attempt logged this close to it.
+pub(super) const REFUSAL_MATCH_SECS: i64 = 120;
+
+/// A message refused (or discarded, or held) before it was queued: one
+/// node, and the recipient the line names, if any.
 pub(super) fn refusal(host: &str, time: DateTime<FixedOffset>, reject: &Reject) -> MessageTrace {
-    let client = reject.client.as_ref().map(|c| match &c.ip {
-        Some(ip) => format!("{}[{}]", c.name, ip),
-        None => c.name.clone(),
-    });
+    let client = reject.client.as_ref().map(peer_text);
+    let recipients = match &reject.to {
+        Some(to) => vec![RecipientOutcome {
+            address: to.clone(),
+            original: None,
+            state: State::of_effect(reject.effect()),
+            host: host.to_string(),
+            mail_id: None,
+            dsn: reject.dsn.clone(),
+            smtp_code: reject.smtp_code,
+            reply: Some(reject.reply.clone()),
+            time: Some(time),
+            hops: 0,
+            path: vec![host.to_string()],
+            failed_hop: None,
+            note: Some(format!(
+                "{} at {} before queueing",
+                reject.action, reject.stage
+            )),
+        }],
+        None => Vec::new(),
+    };
     MessageTrace {
         message_id: None,
         sender: reject.from.clone(),
@@ -575,23 +695,20 @@ pub(super) fn refusal(host: &str, time: DateTime<FixedOffset>, reject: &Reject) 
         nodes: vec![host.to_string()],
         edges: Vec::new(),
         hop_count: 0,
-        recipients: vec![RecipientOutcome {
-            address: reject.to.clone().unwrap_or_default(),
-            original: None,
-            state: super::State::Rejected,
-            host: host.to_string(),
-            mail_id: None,
-            dsn: reject.dsn.clone(),
-            smtp_code: reject.smtp_code,
-            reply: Some(reject.reason.clone()),
-            time: Some(time),
-            hops: 0,
-            path: vec![host.to_string()],
-            failed_hop: None,
-            note: Some(format!("refused at {} before queueing", reject.stage)),
-        }],
+        refused: recipients
+            .is_empty()
+            .then(|| refusal_of(host, None, time, reject)),
+        recipients,
         graph_dot: String::new(),
         instances: Vec::new(),
+    }
+}
+
+/// `NAME[IP]`, or the name alone when no address was logged.
+pub(super) fn peer_text(peer: &Peer) -> String {
+    match &peer.ip {
+        Some(ip) => format!("{}[{}]", peer.name, ip),
+        None => peer.name.clone(),
     }
 }
 

@@ -23,11 +23,9 @@ pub fn recipient_outcomes(
         index,
         directory,
     };
-    let recipients = instances[entry].recipients();
-    if recipients.is_empty() {
-        out.push(walker.silent(entry, "", None, &[instances[entry].host.clone()]));
-    }
-    for r in recipients {
+    // an instance that names no recipient has none to report (the message's
+    // own refusal, if any, says what happened)
+    for r in instances[entry].recipients() {
         walker.walk(
             entry,
             &r,
@@ -176,19 +174,17 @@ impl Walker<'_> {
         path: &[String],
     ) -> RecipientOutcome {
         let inst = &self.instances[i];
+        // the last refusal, discard or hold that names this recipient or none
         let reject = inst
             .rejects
             .iter()
+            .rev()
             .find(|(_, r)| r.to.as_deref().is_none_or(|to| to == recipient));
         let (state, note) = if let Some((_, r)) = reject {
             (
-                State::Rejected,
-                Some(format!("{} by {} on {}", r.action, r.stage, inst.host)),
+                State::of_effect(r.effect()),
+                Some(format!("{} at {} on {}", r.action, r.stage, inst.host)),
             )
-        } else if inst.actions.iter().any(|a| a.contains("discard")) {
-            (State::Discarded, None)
-        } else if inst.actions.iter().any(|a| a.contains("hold")) {
-            (State::Held, None)
         } else if inst.expired {
             (State::Expired, None)
         } else {
@@ -208,7 +204,7 @@ impl Walker<'_> {
             mail_id: Some(inst.queue_id.clone()),
             dsn: reject.and_then(|(_, r)| r.dsn.clone()),
             smtp_code: reject.and_then(|(_, r)| r.smtp_code),
-            reply: reject.map(|(_, r)| r.reason.clone()),
+            reply: reject.map(|(_, r)| r.reply.clone()),
             time: Some(reject.map(|(t, _)| *t).unwrap_or(inst.last)),
             hops: path.len() - 1,
             path: path.to_vec(),

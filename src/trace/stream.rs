@@ -11,29 +11,19 @@ use chrono::{DateTime, Duration, FixedOffset};
 
 use super::directory::HostDirectory;
 use super::instance::{Instance, InstanceBuilder};
-use super::links::{self, InstanceIndex, LinkKind};
-use super::model::{self, MessageTrace};
-use crate::parse::{Event, EventKind, Reject, Relay};
+use super::links::{self, sent_attempts, InstanceIndex, LinkKind, SentAttempt};
+use super::model::{self, MessageTrace, REFUSAL_MATCH_SECS};
+use super::Position;
+use crate::parse::{Effect, Event, EventKind, Reject};
 
 /// How far every host must be past an instance's last line before it is
 /// final: covers hops logged late by the next host and small clock skew.
 const HORIZON_MINUTES: i64 = 15;
-/// A refusal is explained by a sending attempt logged this close to it.
-const REFUSAL_MATCH_SECS: i64 = 120;
 /// Lines between two attempts to hand out settled messages (at least).
 const FLUSH_EVERY: usize = 20_000;
 
 /// Decides which instances start a message worth handing out.
 pub type SeedRule = Box<dyn Fn(&Instance) -> bool + Send>;
-
-/// One attempt of an instance already handed out, kept a while to explain
-/// refusals logged by the host it was sent to.
-#[derive(Clone)]
-struct SentAttempt {
-    time: DateTime<FixedOffset>,
-    to_host: String,
-    recipient: String,
-}
 
 /// Joins lines into messages incrementally; see the module documentation.
 pub struct StreamCorrelator {
@@ -44,6 +34,8 @@ pub struct StreamCorrelator {
     streaming: HashMap<String, Option<DateTime<FixedOffset>>>,
     /// Refusals before queueing that start a message, not yet handed out.
     refusals: Vec<(String, DateTime<FixedOffset>, Reject)>,
+    /// Where recent refusals stand, so a line read twice counts once.
+    refusal_lines: HashMap<(String, Position), DateTime<FixedOffset>>,
     /// Notification instances (host, queue ID) chosen because the message
     /// they report on was, with that message's entry queue ID.
     notified: HashMap<(String, String), String>,
@@ -74,6 +66,7 @@ impl StreamCorrelator {
             builder: InstanceBuilder::default(),
             streaming: hosts.iter().map(|h| (h.clone(), None)).collect(),
             refusals: Vec::new(),
+            refusal_lines: HashMap::new(),
             notified: HashMap::new(),
             sent: VecDeque::new(),
             since_flush: 0,
@@ -90,12 +83,13 @@ impl StreamCorrelator {
         self
     }
 
-    /// Takes one line of `host`; `seed_refusal` says whether a refusal
-    /// before queueing on this line starts a message.
+    /// Takes one line of `host` found at `position`; `seed_refusal` says
+    /// whether a refusal before queueing on this line starts a message.
     pub fn push(
         &mut self,
         host: &str,
         event: &Event,
+        position: Position,
         seed_refusal: bool,
         emit: &mut dyn FnMut(MessageTrace),
     ) {
@@ -108,8 +102,15 @@ impl StreamCorrelator {
             *self.late_lines.entry(host.to_string()).or_insert(0) += 1;
         }
         match (&event.queue_id, &event.kind) {
-            (Some(_), _) => self.builder.push(host, event, false),
-            (None, EventKind::Reject(reject)) if seed_refusal => {
+            (Some(_), _) => self.builder.push(host, event, false, position),
+            (None, EventKind::Reject(reject))
+                if seed_refusal
+                    && reject.effect() != Effect::Noted
+                    && self
+                        .refusal_lines
+                        .insert((host.to_string(), position), event.time)
+                        .is_none() =>
+            {
                 self.refusals
                     .push((host.to_string(), event.time, reject.clone()))
             }
@@ -241,40 +242,44 @@ impl StreamCorrelator {
                 .first()
                 .and_then(|m| group_links.get(&groups[*m]))
                 .unwrap_or(&no_links);
-            let mut notice = None;
-            for i in &members {
-                if let Some(about) = self.notified.remove(&key(*i)) {
-                    notice.get_or_insert(about);
+            let seeded = members.iter().any(|i| (self.seed)(&instances[*i]));
+            // each queue entry of the group is a message (see model::assemble)
+            for part in model::partitions(instances, &members, links, self.directory.as_ref()) {
+                let mut notice = None;
+                for i in &part {
+                    if let Some(about) = self.notified.remove(&key(*i)) {
+                        notice.get_or_insert(about);
+                    }
                 }
-            }
-            let chosen = notice.is_some() || members.iter().any(|i| (self.seed)(&instances[*i]));
-            if chosen {
-                let entry = model::entry_of(instances, &members, links, self.directory.as_ref());
+                if !seeded && notice.is_none() {
+                    continue;
+                }
                 for l in links.iter().filter(|l| {
                     l.kind == LinkKind::Notification
-                        && members.contains(&l.from)
-                        && !members.contains(&l.to)
+                        && part.contains(&l.from)
+                        && !part.contains(&l.to)
                 }) {
                     self.notified
-                        .insert(key(l.to), instances[entry].queue_id.clone());
+                        .insert(key(l.to), instances[part[0]].queue_id.clone());
+                }
+                for i in &part {
+                    let all = |_| true;
+                    self.sent
+                        .extend(sent_attempts(&instances[*i], self.directory.as_ref(), &all));
                 }
                 emit(model::message(
                     instances,
                     &index,
                     links,
-                    &members,
+                    &part,
                     notice,
                     self.directory.as_ref(),
                 ));
             }
             for i in &members {
                 keep[*i] = false;
-                let all = |_| true;
-                self.sent
-                    .extend(sent_attempts(&instances[*i], self.directory.as_ref(), &all));
             }
         }
-        // refusals old enough that the attempt they answered is in
         let cut = earlier(limit, Duration::seconds(REFUSAL_MATCH_SECS));
         let (due, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.refusals)
             .into_iter()
@@ -294,8 +299,10 @@ impl StreamCorrelator {
             let near = |t: DateTime<FixedOffset>| {
                 low.is_some_and(|l| t >= l) && high.is_some_and(|h| t <= h)
             };
+            // instances not handed out yet count when they start a message
             let open = instances
                 .iter()
+                .filter(|inst| (self.seed)(inst))
                 .flat_map(|inst| sent_attempts(inst, self.directory.as_ref(), &near));
             let kept = self.sent.iter().filter(|a| near(a.time)).cloned();
             for a in kept.chain(open) {
@@ -328,30 +335,6 @@ fn earlier(t: DateTime<FixedOffset>, d: Duration) -> DateTime<FixedOffset> {
         .unwrap_or(DateTime::<FixedOffset>::MIN_UTC.fixed_offset())
 }
 
-/// Where each attempt of an instance made at a `wanted` time went, by host name.
-fn sent_attempts(
-    inst: &Instance,
-    directory: &dyn HostDirectory,
-    wanted: &dyn Fn(DateTime<FixedOffset>) -> bool,
-) -> Vec<SentAttempt> {
-    inst.attempts
-        .iter()
-        .filter(|a| wanted(a.time))
-        .filter_map(|a| {
-            let peer = match &a.delivery.relay {
-                Relay::Remote(p) => Some(p.clone()),
-                Relay::Named { .. } => links::peer_from_reply(&a.delivery.reply),
-            }?;
-            let to = links::resolve_peer(&peer, directory)?;
-            Some(SentAttempt {
-                time: a.time,
-                to_host: to.name,
-                recipient: a.delivery.to.clone(),
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,6 +351,15 @@ mod tests {
 
         fn cluster_of(&self, _: &str) -> Option<String> {
             None
+        }
+    }
+
+    /// A new position for each line pushed.
+    fn next_line() -> Position {
+        static LINE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Position {
+            line: LINE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
+            ..Position::default()
         }
     }
 
@@ -401,17 +393,17 @@ mod tests {
         let mut out = Vec::new();
         let mut emit = |m: MessageTrace| out.push(m.recipients[0].state);
         for e in message("10:00:00", "AAAAA11111") {
-            stream.push("a", &e, false, &mut emit);
+            stream.push("a", &e, next_line(), false, &mut emit);
         }
         // an hour later the first message has settled and is handed out
         for e in message("11:00:00", "BBBBB22222") {
-            stream.push("a", &e, false, &mut emit);
+            stream.push("a", &e, next_line(), false, &mut emit);
         }
         assert_eq!(stream.builder.instances().len(), 1, "the settled stay left");
         assert!(stream.late_lines.is_empty());
         // a line from before what was handed out: the host went back in time
         for e in message("09:00:00", "CCCCC33333") {
-            stream.push("a", &e, false, &mut emit);
+            stream.push("a", &e, next_line(), false, &mut emit);
         }
         stream.host_done("a", &mut emit);
         stream.finish(&mut emit);
@@ -430,10 +422,10 @@ mod tests {
             "Nov 28 10:00:00 a postfix/smtpd[1]: DDDDD44444: client=c.example[192.0.2.1]",
             "Nov 28 10:00:00 a postfix/cleanup[2]: DDDDD44444: reject: header Subject: spam from c.example[192.0.2.1]; from=<s@example.org> to=<r@example.net> proto=ESMTP helo=<c>: 5.7.1 no",
         ] {
-            stream.push("a", &event(l), false, &mut emit);
+            stream.push("a", &event(l), next_line(), false, &mut emit);
         }
         for e in message("10:30:00", "EEEEE55555") {
-            stream.push("a", &e, false, &mut emit);
+            stream.push("a", &e, next_line(), false, &mut emit);
         }
         assert_eq!(
             out, 1,
