@@ -75,19 +75,24 @@ impl Instance {
         }
     }
 
-    /// Every recipient this instance tried to deliver to, in first-seen order.
+    /// Every recipient this instance tried to deliver to or had refused,
+    /// in the order of their first lines.
     pub fn recipients(&self) -> Vec<String> {
+        let mut named: Vec<(DateTime<FixedOffset>, &String)> = self
+            .attempts
+            .iter()
+            .map(|a| (a.time, &a.delivery.to))
+            .chain(
+                self.rejects
+                    .iter()
+                    .filter_map(|(t, r)| r.to.as_ref().map(|to| (*t, to))),
+            )
+            .collect();
+        named.sort_by_key(|(t, _)| *t);
         let mut out: Vec<String> = Vec::new();
-        for a in &self.attempts {
-            if !out.contains(&a.delivery.to) {
-                out.push(a.delivery.to.clone());
-            }
-        }
-        for (_, r) in &self.rejects {
-            if let Some(to) = &r.to {
-                if !out.contains(to) {
-                    out.push(to.clone());
-                }
+        for (_, to) in named {
+            if !out.contains(to) {
+                out.push(to.clone());
             }
         }
         out
@@ -212,9 +217,16 @@ fn absorb(inst: &mut Instance, event: &Event, seed: bool) {
         EventKind::Client {
             peer,
             sasl_username,
+            orig_client,
             ..
         } => {
-            inst.client = Some(peer.clone());
+            // behind a before-queue filter or a re-injection, XFORWARD names
+            // who really handed the mail over
+            let from = match orig_client {
+                Some(original) if super::links::is_loopback(peer) => original,
+                _ => peer,
+            };
+            inst.client = Some(from.clone());
             inst.arrived.get_or_insert(event.time);
             inst.sasl_username = sasl_username.clone().or(inst.sasl_username.take());
         }
@@ -242,8 +254,10 @@ fn absorb(inst: &mut Instance, event: &Event, seed: bool) {
                 .push((event.time, *kind, new_queue_id.clone()));
         }
         EventKind::Reject(reject) => {
-            if let Some(from) = &reject.from {
-                inst.sender.get_or_insert_with(|| from.clone());
+            // cleanup's sender is the qualified envelope sender; pickup's
+            // may be a bare user name; the queue manager's is final
+            if let Some(from) = reject.from.as_ref().filter(|_| inst.size.is_none()) {
+                inst.sender = Some(from.clone());
             }
             if let Some(client) = &reject.client {
                 inst.client.get_or_insert_with(|| client.clone());

@@ -48,27 +48,79 @@ pub enum Target {
 
 /// Index of instances by (host, queue ID), keyed by a hash of the pair so
 /// that building it copies no strings; lookups compare the strings.
-pub struct InstanceIndex(HashMap<u64, Vec<usize>>);
+pub struct InstanceIndex {
+    /// By (host, queue ID).
+    by_queue_id: HashMap<u64, Vec<usize>>,
+    /// By (host, Message-ID).
+    by_message_id: HashMap<u64, Vec<usize>>,
+}
 
-fn key(host: &str, queue_id: &str) -> u64 {
+fn key(host: &str, id: &str) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    (host, queue_id).hash(&mut h);
+    (host, id).hash(&mut h);
     h.finish()
 }
 
 impl InstanceIndex {
     pub fn new(instances: &[Instance]) -> Self {
-        let mut map: HashMap<u64, Vec<usize>> = HashMap::new();
+        let mut by_queue_id: HashMap<u64, Vec<usize>> = HashMap::new();
+        let mut by_message_id: HashMap<u64, Vec<usize>> = HashMap::new();
         for (i, inst) in instances.iter().enumerate() {
-            map.entry(key(&inst.host, &inst.queue_id))
+            by_queue_id
+                .entry(key(&inst.host, &inst.queue_id))
                 .or_default()
                 .push(i);
+            if let Some(mid) = inst.message_id.as_deref().filter(|m| m.len() > 2) {
+                by_message_id
+                    .entry(key(&inst.host, mid))
+                    .or_default()
+                    .push(i);
+            }
         }
-        InstanceIndex(map)
+        InstanceIndex {
+            by_queue_id,
+            by_message_id,
+        }
     }
 
-    /// The instance of `queue_id` on `host` closest in time to `near`.
+    /// The stay a content filter or pipe on the same host re-injected the
+    /// message as, when its hand-over reply names no queue ID (`delivered
+    /// via spamassassin service`, `250 2.5.0 OK (filter-id)`): the same
+    /// Message-ID and envelope sender, born on this host (picked up, from
+    /// loopback, or with XFORWARD naming the same client) within minutes
+    /// after the hand-over, with the recipient.
+    pub fn reinjected(
+        &self,
+        instances: &[Instance],
+        from: usize,
+        attempt: &Attempt,
+    ) -> Option<usize> {
+        let inst = &instances[from];
+        let mid = inst.message_id.as_deref().filter(|m| m.len() > 2)?;
+        let to = attempt.delivery.to.as_str();
+        let soon = attempt.time + chrono::Duration::minutes(REINJECTION_MINUTES);
+        self.by_message_id
+            .get(&key(&inst.host, mid))?
+            .iter()
+            .copied()
+            .filter(|j| *j != from)
+            .filter(|j| {
+                let next = &instances[*j];
+                let born = next.arrived.unwrap_or(next.first);
+                next.message_id.as_deref() == Some(mid)
+                    && next.sender == inst.sender
+                    && born >= attempt.time - chrono::Duration::seconds(1)
+                    && born <= soon
+                    && next
+                        .client
+                        .as_ref()
+                        .is_none_or(|c| is_loopback(c) || Some(c) == inst.client.as_ref())
+                    && next.recipients().iter().any(|r| r == to)
+            })
+            .min_by_key(|j| instances[*j].first)
+    }
+
     pub fn find(
         &self,
         instances: &[Instance],
@@ -76,7 +128,7 @@ impl InstanceIndex {
         queue_id: &str,
         near: chrono::DateTime<chrono::FixedOffset>,
     ) -> Option<usize> {
-        self.0
+        self.by_queue_id
             .get(&key(host, queue_id))?
             .iter()
             .copied()
@@ -109,13 +161,13 @@ pub fn target_of(
             }
             None => return Target::Local,
         },
-        Relay::Named { .. } => return Target::Local,
+        Relay::Named { .. } => return local_or_reinjected(instances, index, from, attempt),
         Relay::Remote(peer) => peer,
     };
     if is_loopback(peer) || resolve_peer(peer, directory).is_some_and(|r| r.name == inst.host) {
         return match &d.queued_as {
             Some(next) => same_host(instances, index, inst, next, attempt),
-            None => Target::Local,
+            None => local_or_reinjected(instances, index, from, attempt),
         };
     }
     match resolve_peer(peer, directory) {
@@ -140,6 +192,26 @@ pub fn target_of(
             },
         },
         None => Target::External(external_name(peer)),
+    }
+}
+
+/// A hand-over that stays on the host: a final delivery, unless a filter
+/// re-injected the message (see [`InstanceIndex::reinjected`]).
+fn local_or_reinjected(
+    instances: &[Instance],
+    index: &InstanceIndex,
+    from: usize,
+    attempt: &Attempt,
+) -> Target {
+    if attempt.delivery.status != DeliveryStatus::Sent {
+        return Target::Local;
+    }
+    match index.reinjected(instances, from, attempt) {
+        Some(j) => Target::Instance {
+            index: j,
+            kind: LinkKind::Internal,
+        },
+        None => Target::Local,
     }
 }
 
@@ -202,10 +274,13 @@ pub fn external_name(peer: &Peer) -> String {
     }
 }
 
-fn is_loopback(peer: &Peer) -> bool {
+pub(super) fn is_loopback(peer: &Peer) -> bool {
     let ip = peer.ip.as_deref().unwrap_or("");
     ip.starts_with("127.") || ip == "::1" || peer.name == "localhost"
 }
+
+/// How long after a hand-over to a filter its re-injection may start.
+const REINJECTION_MINUTES: i64 = 10;
 
 /// Every join between instances: hops, same-host hand-overs, notifications.
 pub fn resolve(instances: &[Instance], directory: &dyn HostDirectory) -> Vec<Link> {

@@ -9,6 +9,7 @@ mod links;
 mod model;
 mod needs;
 mod outcome;
+mod sessions;
 mod stream;
 
 pub use directory::{HostDirectory, Resolved};

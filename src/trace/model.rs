@@ -10,6 +10,7 @@ use super::directory::HostDirectory;
 use super::instance::Instance;
 use super::links::{sent_attempts, target_of, InstanceIndex, Link, LinkKind, Target};
 use super::outcome::recipient_outcomes;
+use super::sessions::Sessions;
 use super::Record;
 use crate::parse::{DeliveryStatus, Effect, EventKind, Peer, Reject};
 
@@ -632,15 +633,24 @@ fn rejections(
     }
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
-    for record in records
-        .iter()
-        .filter(|r| r.seed && r.event.queue_id.is_none())
-    {
+    let mut order: Vec<&Record> = records.iter().collect();
+    order.sort_by_key(|r| (r.event.time, r.position));
+    let mut sessions = Sessions::default();
+    for record in order {
+        sessions.see(&record.host, &record.event);
         let EventKind::Reject(reject) = &record.event.kind else {
             continue;
         };
-        if reject.effect() == Effect::Noted || !seen.insert((&record.host, record.position)) {
+        if !record.seed
+            || record.event.queue_id.is_some()
+            || reject.effect() == Effect::Noted
+            || !seen.insert((&record.host, record.position))
+        {
             continue;
+        }
+        let mut reject = reject.clone();
+        if reject.client.is_none() {
+            reject.client = sessions.client(&record.host, &record.event).cloned();
         }
         let key = (record.host.clone(), reject.to.clone().unwrap_or_default());
         let explained = attempts.get(&key).is_some_and(|times| {
@@ -649,7 +659,7 @@ fn rejections(
                 .any(|t| (*t - record.event.time).num_seconds().abs() <= REFUSAL_MATCH_SECS)
         });
         if !explained {
-            out.push(refusal(&record.host, record.event.time, reject));
+            out.push(refusal(&record.host, record.event.time, &reject));
         }
     }
     out

@@ -1,6 +1,7 @@
 //! What the next search round must look for: Message-IDs of the traced
-//! messages on every tracked host, and queue IDs handed to hosts whose lines
-//! for them have not been seen yet.
+//! messages on every tracked host, queue IDs handed to hosts whose lines
+//! for them have not been seen yet, and the session lines that name the
+//! client of a refusal that does not.
 
 use std::collections::HashSet;
 
@@ -9,6 +10,7 @@ use super::instance::build_instances;
 use super::links::{resolve, target_of, InstanceIndex, LinkKind, Target};
 use super::model::components;
 use super::Record;
+use crate::parse::EventKind;
 
 /// One thing to search for on one host.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -87,6 +89,21 @@ pub fn next_searches(
                 pattern: next.clone(),
                 expand: false,
             });
+        }
+    }
+    // a refusal that names no client (a before-queue proxy filter's) is
+    // completed by its smtpd session's first lines
+    for record in records.iter().filter(|r| r.seed) {
+        if let (EventKind::Reject(reject), Some(pid)) = (&record.event.kind, record.event.pid) {
+            if reject.client.is_none() && record.event.queue_id.is_none() {
+                for pattern in super::sessions::client_patterns(pid) {
+                    push(Need {
+                        host: record.host.clone(),
+                        pattern,
+                        expand: false,
+                    });
+                }
+            }
         }
     }
     needs

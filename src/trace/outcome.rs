@@ -103,7 +103,11 @@ impl Walker<'_> {
                 last,
                 recipient,
                 original,
-                State::Delivered,
+                if discarded(last) {
+                    State::Discarded
+                } else {
+                    State::Delivered
+                },
                 &inst.host,
                 path.to_vec(),
                 None,
@@ -216,6 +220,17 @@ impl Walker<'_> {
 
 /// The recipients of `next` that continue `recipient`: the same address, or
 /// the addresses an alias or list expanded it into.
+/// Accepted and thrown away on this host: by discard(8), or by a content
+/// filter that said so (amavis: `250 2.7.0 Ok, discarded, id=... - spam`).
+fn discarded(attempt: &Attempt) -> bool {
+    attempt.service == "discard"
+        || attempt
+            .delivery
+            .reply
+            .to_ascii_lowercase()
+            .contains("discarded")
+}
+
 fn followers(next: &Instance, recipient: &str) -> Vec<String> {
     let all = next.recipients();
     if all.iter().any(|r| r == recipient) {

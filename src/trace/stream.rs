@@ -13,6 +13,7 @@ use super::directory::HostDirectory;
 use super::instance::{Instance, InstanceBuilder};
 use super::links::{self, sent_attempts, InstanceIndex, LinkKind, SentAttempt};
 use super::model::{self, MessageTrace, REFUSAL_MATCH_SECS};
+use super::sessions::Sessions;
 use super::Position;
 use crate::parse::{Effect, Event, EventKind, Reject};
 
@@ -34,6 +35,8 @@ pub struct StreamCorrelator {
     streaming: HashMap<String, Option<DateTime<FixedOffset>>>,
     /// Refusals before queueing that start a message, not yet handed out.
     refusals: Vec<(String, DateTime<FixedOffset>, Reject)>,
+    /// The client of each smtpd session, for refusals that name none.
+    sessions: Sessions,
     /// Where recent refusals stand, so a line read twice counts once.
     refusal_lines: HashMap<(String, Position), DateTime<FixedOffset>>,
     /// Notification instances (host, queue ID) chosen because the message
@@ -66,6 +69,7 @@ impl StreamCorrelator {
             builder: InstanceBuilder::default(),
             streaming: hosts.iter().map(|h| (h.clone(), None)).collect(),
             refusals: Vec::new(),
+            sessions: Sessions::default(),
             refusal_lines: HashMap::new(),
             notified: HashMap::new(),
             sent: VecDeque::new(),
@@ -101,6 +105,7 @@ impl StreamCorrelator {
         if self.handed_out_before.is_some_and(|t| event.time < t) {
             *self.late_lines.entry(host.to_string()).or_insert(0) += 1;
         }
+        self.sessions.see(host, event);
         match (&event.queue_id, &event.kind) {
             (Some(_), _) => self.builder.push(host, event, false, position),
             (None, EventKind::Reject(reject))
@@ -111,8 +116,11 @@ impl StreamCorrelator {
                         .insert((host.to_string(), position), event.time)
                         .is_none() =>
             {
-                self.refusals
-                    .push((host.to_string(), event.time, reject.clone()))
+                let mut reject = reject.clone();
+                if reject.client.is_none() {
+                    reject.client = self.sessions.client(host, event).cloned();
+                }
+                self.refusals.push((host.to_string(), event.time, reject))
             }
             _ => return,
         }
