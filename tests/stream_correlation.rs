@@ -31,15 +31,52 @@ type Line = (Event, Position);
 
 /// Every host's parsed lines, oldest file first, as a search would send them.
 fn recorded_lines(dir: &Path, inventory: &Inventory) -> BTreeMap<String, Vec<Line>> {
-    let mut files: Vec<(String, String, DateTime<Utc>)> = Vec::new();
     let manifest = fs::read_to_string(dir.join("manifest.txt")).expect("manifest.txt");
-    for line in manifest.lines().filter(|l| !l.trim().is_empty()) {
-        let (file, time) = line.split_once(' ').expect("manifest: FILE TIME");
-        let mtime = DateTime::parse_from_rfc3339(time.trim()).expect("manifest time");
-        let host = file.split('/').next().expect("HOST/FILE").to_string();
-        files.push((host, file.to_string(), mtime.to_utc()));
+    let files = listed_files(&manifest, |file| {
+        (
+            file.split('/').next().expect("HOST/FILE").to_string(),
+            file.to_string(),
+        )
+    });
+    read_lines(dir, inventory, files)
+}
+
+/// A fixture case's files (`mtimes.txt`: `logs/HOST/FILE TIME`), a
+/// compressed one read from its `.gz.txt` text.
+fn case_lines(dir: &Path, inventory: &Inventory) -> BTreeMap<String, Vec<Line>> {
+    let mtimes = fs::read_to_string(dir.join("mtimes.txt")).expect("mtimes.txt");
+    let files = listed_files(&mtimes, |file| {
+        let host = file.split('/').nth(1).expect("logs/HOST/FILE").to_string();
+        let text = match file.strip_suffix(".gz") {
+            Some(base) => format!("{base}.gz.txt"),
+            None => file.to_string(),
+        };
+        (host, text)
+    });
+    read_lines(dir, inventory, files)
+}
+
+/// `FILE TIME` lines as (host, file to read, mtime), by host and age.
+fn listed_files(
+    listing: &str,
+    place: impl Fn(&str) -> (String, String),
+) -> Vec<(String, String, DateTime<Utc>)> {
+    let mut files = Vec::new();
+    for line in listing.lines().filter(|l| !l.trim().is_empty()) {
+        let (file, time) = line.split_once(' ').expect("listing: FILE TIME");
+        let mtime = DateTime::parse_from_rfc3339(time.trim()).expect("listing time");
+        let (host, path) = place(file);
+        files.push((host, path, mtime.to_utc()));
     }
     files.sort_by_key(|(host, _, mtime)| (host.clone(), *mtime));
+    files
+}
+
+fn read_lines(
+    dir: &Path,
+    inventory: &Inventory,
+    files: Vec<(String, String, DateTime<Utc>)>,
+) -> BTreeMap<String, Vec<Line>> {
     let mut out: BTreeMap<String, Vec<Line>> = BTreeMap::new();
     for (host, file, mtime) in files {
         let Some(h) = inventory.host(&host) else {
@@ -73,34 +110,16 @@ fn recorded_lines(dir: &Path, inventory: &Inventory) -> BTreeMap<String, Vec<Lin
     out
 }
 
-type Shape = (
-    Option<String>,
-    Option<String>,
-    Option<DateTime<FixedOffset>>,
-    Vec<String>,
-    Vec<(String, String, String)>,
-);
+/// The whole message as JSON: any difference between the two sides counts.
+type Shape = String;
 
 fn shape(m: &MessageTrace) -> Shape {
-    let mut recipients: Vec<(String, String, String)> = m
-        .recipients
-        .iter()
-        .map(|r| {
-            (
-                r.address.clone(),
-                r.state.as_str().to_string(),
-                r.host.clone(),
-            )
-        })
-        .collect();
-    recipients.sort();
-    (
-        m.message_id.clone(),
-        m.notification_of.clone(),
-        m.first_seen,
-        m.nodes.clone(),
-        recipients,
-    )
+    // the DOT text is presentation, drawn when the whole trace is known
+    let m = MessageTrace {
+        graph_dot: String::new(),
+        ..m.clone()
+    };
+    serde_json::to_string_pretty(&m).expect("message as JSON")
 }
 
 fn arrival(event: &Event) -> bool {
@@ -159,7 +178,7 @@ fn stream_equals_batch(
     lines: &BTreeMap<String, Vec<Line>>,
     window: Window,
     at_least: usize,
-) {
+) -> usize {
     let seeded = |e: &Event| (arrival(e) || refusal(e)) && window.contains(e.time.to_utc());
 
     let mut records = Vec::new();
@@ -235,6 +254,53 @@ fn stream_equals_batch(
             "flush every {flush_every} lines, hosts {order}"
         );
     }
+    expected.len()
+}
+
+#[test]
+fn every_fixture_case_streams_like_batch() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut cases: Vec<_> = fs::read_dir(&root)
+        .expect("fixtures")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("mtimes.txt").exists())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 50, "{} cases", cases.len());
+    let mut messages = 0;
+    for case in &cases {
+        let inventory = Inventory::load(&case.join("inventory.yaml")).expect("case inventory");
+        let lines = case_lines(case, &inventory);
+        let times: Vec<DateTime<FixedOffset>> = lines
+            .values()
+            .flat_map(|v| v.iter().map(|(e, _)| e.time))
+            .collect();
+        let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else {
+            continue;
+        };
+        // the whole case, then windows that cut it: messages, refusals and
+        // the attempts that explain them fall on either side of an edge
+        let span = *last - *first;
+        let windows = [
+            (*first, *last, 1),
+            (*first + span / 3, *last, 0),
+            (*first, *first + span / 2, 0),
+            (*first + span / 4, *last - span / 4, 0),
+        ];
+        let name = case.file_name().map(|n| n.to_string_lossy().into_owned());
+        for (from, to, at_least) in windows {
+            let window = Window {
+                from: from.to_utc(),
+                to: to.to_utc(),
+            };
+            messages += std::panic::catch_unwind(|| {
+                stream_equals_batch(&inventory, &lines, window, at_least)
+            })
+            .unwrap_or_else(|_| panic!("case {} in {window:?}", name.clone().unwrap_or_default()));
+        }
+    }
+    assert!(messages > 200, "only {messages} messages compared");
 }
 
 #[test]

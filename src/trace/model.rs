@@ -188,8 +188,8 @@ pub struct Trace {
 ///
 /// Instances joined by hops or by a Message-ID form a group; each queue
 /// entry of a group (a root and what its hops reach, see [`partitions`]) is
-/// a message of its own with its own sender and recipients. Every entry of a
-/// group with a seed is shown, with the notifications about them.
+/// a message of its own with its own sender and recipients. The entries
+/// with a seed are shown, with the notifications about them.
 pub fn assemble(
     records: &[Record],
     instances: &[Instance],
@@ -213,10 +213,9 @@ pub fn assemble(
     let mut parts: Vec<Vec<usize>> = Vec::new();
     let mut seeded: Vec<bool> = Vec::new();
     for members in by_group.values() {
-        let seed = members.iter().any(|i| instances[*i].seed);
         for part in partitions(instances, members, local(members), directory) {
+            seeded.push(part.iter().any(|i| instances[*i].seed));
             parts.push(part);
-            seeded.push(seed);
         }
     }
     let mut part_of = vec![0; instances.len()];

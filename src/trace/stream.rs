@@ -39,9 +39,10 @@ pub struct StreamCorrelator {
     sessions: Sessions,
     /// Where recent refusals stand, so a line read twice counts once.
     refusal_lines: HashMap<(String, Position), DateTime<FixedOffset>>,
-    /// Notification instances (host, queue ID) chosen because the message
-    /// they report on was, with that message's entry queue ID.
-    notified: HashMap<(String, String), String>,
+    /// Notification instances (host, queue ID) whose message was handed
+    /// out: that message's entry queue ID, and whether it was chosen (then
+    /// the notice is chosen too).
+    notified: HashMap<(String, String), (String, bool)>,
     sent: VecDeque<SentAttempt>,
     since_flush: usize,
     flush_every: usize,
@@ -182,11 +183,14 @@ impl StreamCorrelator {
             by_group.entry(*g).or_default().push(i);
         }
         // over: removed from the queue, refused by cleanup (no `removed`
-        // follows), or never queued (a dropped session) and quiet for an hour
+        // follows), or never queued (a dropped session) and quiet for an
+        // hour; mail on hold stays in the queue until released or removed
         let abandoned = earlier(limit, Duration::hours(1));
         let over = |inst: &Instance| {
             let never_queued = inst.size.is_none() && inst.attempts.is_empty();
-            inst.removed || (never_queued && (!inst.rejects.is_empty() || inst.last < abandoned))
+            let held = inst.rejects.iter().any(|(_, r)| r.effect() == Effect::Held);
+            inst.removed
+                || (never_queued && !held && (!inst.rejects.is_empty() || inst.last < abandoned))
         };
         let settled = |i: &usize| all || (over(&instances[*i]) && instances[*i].last < limit);
         let mut waiting: HashSet<usize> = by_group
@@ -250,25 +254,26 @@ impl StreamCorrelator {
                 .first()
                 .and_then(|m| group_links.get(&groups[*m]))
                 .unwrap_or(&no_links);
-            let seeded = members.iter().any(|i| (self.seed)(&instances[*i]));
             // each queue entry of the group is a message (see model::assemble)
             for part in model::partitions(instances, &members, links, self.directory.as_ref()) {
                 let mut notice = None;
+                let mut chosen = part.iter().any(|i| (self.seed)(&instances[*i]));
                 for i in &part {
-                    if let Some(about) = self.notified.remove(&key(*i)) {
+                    if let Some((about, about_chosen)) = self.notified.remove(&key(*i)) {
                         notice.get_or_insert(about);
+                        chosen |= about_chosen;
                     }
-                }
-                if !seeded && notice.is_none() {
-                    continue;
                 }
                 for l in links.iter().filter(|l| {
                     l.kind == LinkKind::Notification
                         && part.contains(&l.from)
                         && !part.contains(&l.to)
                 }) {
-                    self.notified
-                        .insert(key(l.to), instances[part[0]].queue_id.clone());
+                    let about = instances[part[0]].queue_id.clone();
+                    self.notified.insert(key(l.to), (about, chosen));
+                }
+                if !chosen {
+                    continue;
                 }
                 for i in &part {
                     let all = |_| true;
