@@ -1,9 +1,9 @@
 //! The streaming correlator (audits) must find exactly the messages the
 //! batch correlator finds, whatever the moment it hands them out: the
-//! recorded testbed logs are fed host by host, interleaved, in time order,
-//! with a flush every few lines, and both sides are compared message by
-//! message (Message-ID, the message a notice reports on, first seen, nodes,
-//! each recipient's state and host).
+//! recorded testbed logs, the demo and every fixture case (whole, and cut by
+//! windows) are fed host by host, interleaved, in time order, with a flush
+//! every few lines, and both sides are compared message by message, whole.
+//! Lines of other programs interleaved into any case change nothing.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -363,4 +363,119 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// Lines of programs that are not Postfix, made from `seed`: ID-shaped and
+/// other `WORD: ` leads, and texts that look like Postfix's own.
+fn foreign_line(
+    seed: u64,
+    host: &str,
+    time: DateTime<FixedOffset>,
+    queue_id: Option<&str>,
+) -> String {
+    const PROGRAMS: [&str; 10] = [
+        "amavis[2231]",
+        "rspamd[901]",
+        "opendkim[700]",
+        "pmg-smtp-filter[4120]",
+        "postgrey[812]",
+        "policyd-spf[3321]",
+        "dovecot",
+        "clamsmtpd[455]",
+        "spamd[1290]",
+        "postfix-policyd[77]",
+    ];
+    const TEXTS: [&str; 8] = [
+        "to=<user@example.edu>, relay=local, delay=1, dsn=2.0.0, status=sent (delivered to mailbox)",
+        "client=mx.example.org[192.0.2.7]",
+        "from=<spam@example.com>, size=1234, nrcpt=1 (queue active)",
+        "removed",
+        "reject: RCPT from x.example[192.0.2.9]: 550 5.7.1 no; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<x>",
+        "message-id=<noise@example.net>",
+        "sender non-delivery notification: ABCDE12345",
+        "accept mail to <user@example.edu> (1A2B3C4D5E) (rule: default-accept)",
+    ];
+    let pick = |n: u64, len: usize| (seed.rotate_left(n as u32) % len as u64) as usize;
+    let alphabet = b"0123456789ABCDEFabcdefGHJKLMNPQRSTUVWXYZ";
+    let id_len = 5 + pick(7, 16);
+    let id: String = match queue_id.filter(|_| seed % 2 == 0) {
+        // a Postfix queue ID of the same host, as milters log them
+        Some(q) => q.to_string(),
+        None => (0..id_len)
+            .map(|k| char::from(alphabet[pick(11 + k as u64, alphabet.len())]))
+            .collect(),
+    };
+    let lead = match pick(3, 4) {
+        0 => format!("{id}: "),
+        1 => format!("({}-{:02}) ", pick(5, 99_999), pick(9, 99)),
+        2 => format!("<{}>; task; ", id.to_ascii_lowercase()),
+        _ => "warning: ".to_string(),
+    };
+    format!(
+        "{} {host} {}: {lead}{}",
+        time.format("%Y-%m-%dT%H:%M:%S%.6f%:z"),
+        PROGRAMS[pick(1, PROGRAMS.len())],
+        TEXTS[pick(2, TEXTS.len())]
+    )
+}
+
+/// Records of every line of a case, seeded as the stream tests seed them.
+fn case_records(lines: &BTreeMap<String, Vec<Line>>) -> Vec<Record> {
+    lines
+        .iter()
+        .flat_map(|(host, events)| {
+            events.iter().map(|(event, position)| Record {
+                host: host.clone(),
+                event: event.clone(),
+                seed: arrival(event) || refusal(event),
+                position: *position,
+            })
+        })
+        .collect()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Other programs' lines interleaved into a case, whatever their IDs and
+    /// texts, change no message and no recipient.
+    #[test]
+    fn foreign_lines_change_nothing(case in 0usize..1000, seeds in proptest::collection::vec(proptest::prelude::any::<u64>(), 1..60)) {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut cases: Vec<_> = fs::read_dir(&root)
+            .expect("fixtures")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.join("mtimes.txt").exists())
+            .collect();
+        cases.sort();
+        let dir = &cases[case % cases.len()];
+        let inventory = Inventory::load(&dir.join("inventory.yaml")).expect("case inventory");
+        let lines = case_lines(dir, &inventory);
+        let directory = InventoryDirectory(&inventory);
+        let clean: Vec<Shape> = correlate(&case_records(&lines), &directory).messages.iter().map(shape).collect();
+
+        let mut noisy = lines.clone();
+        let hosts: Vec<String> = noisy.keys().cloned().collect();
+        for (n, seed) in seeds.iter().enumerate() {
+            let host = &hosts[(*seed as usize) % hosts.len()];
+            let events = noisy.get_mut(host).expect("host");
+            if events.is_empty() {
+                continue;
+            }
+            let at = (seed >> 8) as usize % events.len();
+            let (near, position) = events[at].clone();
+            let ctx = LineContext { zone: inventory.zone, reference: Utc::now() };
+            // minutes later than its neighbour, naming a queue ID of the host
+            let later = near.time + chrono::Duration::seconds((seed % 900) as i64);
+            let queue_id = events.iter().find_map(|(e, _)| e.queue_id.clone());
+            let text = foreign_line(*seed, &near.log_host, later, queue_id.as_deref());
+            let event = parse_line(&text, &ctx).expect("noise parses");
+            proptest::prop_assert!(event.queue_id.is_none(), "{text}");
+            let noise_position = Position { line: 1_000_000 + n as u64, ..position };
+            events.insert(at, (event, noise_position));
+        }
+        let with_noise: Vec<Shape> = correlate(&case_records(&noisy), &directory).messages.iter().map(shape).collect();
+        proptest::prop_assert_eq!(clean, with_noise, "case {}", dir.display());
+    }
 }
