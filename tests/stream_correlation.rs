@@ -398,7 +398,7 @@ fn foreign_line(
     let pick = |n: u64, len: usize| (seed.rotate_left(n as u32) % len as u64) as usize;
     let alphabet = b"0123456789ABCDEFabcdefGHJKLMNPQRSTUVWXYZ";
     let id_len = 5 + pick(7, 16);
-    let id: String = match queue_id.filter(|_| seed % 2 == 0) {
+    let id: String = match queue_id.filter(|_| seed.is_multiple_of(2)) {
         // a Postfix queue ID of the same host, as milters log them
         Some(q) => q.to_string(),
         None => (0..id_len)
