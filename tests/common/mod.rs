@@ -1,6 +1,8 @@
 //! Shared helpers for tests that run traces against the embedded demo site.
 #![allow(dead_code)]
 
+pub mod fixtures;
+
 use std::sync::Arc;
 
 use mailtrace::collect::{Collector, Credentials};
