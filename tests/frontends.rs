@@ -144,7 +144,6 @@ fn mcp_trace(dir: &Path, a: &Ask) -> Value {
             (v["id"] == 2).then_some(v)
         })
         .expect("an answer to the call");
-    drop(send);
     let _ = child.kill();
     let _ = child.wait();
     let text = reply["result"]["content"]
