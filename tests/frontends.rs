@@ -282,3 +282,41 @@ fn every_front_end_gives_the_same_answers() {
     }
     assert!(compared > 100, "only {compared} recipients compared");
 }
+
+/// Two byte-identical lines at two places in a log are two events: the
+/// query shows both (only the same line read twice counts once).
+#[test]
+fn query_keeps_repeated_lines() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/same_second_refusals");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    materialize(&case, tmp.path());
+    let query = run_cli(
+        tmp.path(),
+        &[
+            "query",
+            "-i",
+            "inventory.yaml",
+            "--format",
+            "json",
+            "--host",
+            "c1",
+            "-k",
+            "hr-dept@recruit.example.net",
+            "--time",
+            "2026-11-07 11:45:00",
+            "--range",
+            "30m",
+        ]
+        .map(String::from),
+    );
+    let lines: Vec<&str> = query["hosts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|h| h["mails"].as_array().into_iter().flatten())
+        .flat_map(|m| m["lines"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .filter(|l| l.contains("<rachel@example.edu>: Recipient address rejected"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{query}");
+}

@@ -100,7 +100,13 @@ pub async fn run_query(collector: &Arc<Collector>, request: &QueryRequest) -> Qu
             .collect();
         let mut groups: BTreeMap<Option<String>, Vec<&Parsed>> = BTreeMap::new();
         for p in &mine {
-            let key = p.event.queue_id.clone();
+            // another program's line joins the queue ID it names, if found
+            let key = p.event.queue_id.clone().or_else(|| {
+                p.event
+                    .other_id
+                    .clone()
+                    .filter(|id| matched.contains(&id.as_str()))
+            });
             let keep = match &key {
                 Some(q) => matched.contains(&q.as_str()),
                 None => p.pass == 1 && in_window(p),
@@ -112,14 +118,10 @@ pub async fn run_query(collector: &Arc<Collector>, request: &QueryRequest) -> Qu
         let mut mails: Vec<MailLines> = groups
             .into_iter()
             .map(|(mail_id, mut lines)| {
-                lines.sort_by_key(|p| p.event.time);
-                let mut texts: Vec<String> = Vec::new();
-                for p in &lines {
-                    let text = raw_text(p);
-                    if !texts.contains(&text) {
-                        texts.push(text);
-                    }
-                }
+                lines.sort_by_key(|p| (p.event.time, p.position));
+                // the same line read twice counts once; equal lines do not
+                lines.dedup_by_key(|p| p.position);
+                let texts: Vec<String> = lines.iter().map(|p| raw_text(p)).collect();
                 MailLines {
                     mail_id,
                     first: lines[0].event.time,
