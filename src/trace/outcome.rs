@@ -288,3 +288,117 @@ fn extend(path: &[String], host: &str) -> Vec<String> {
     p.push(host.to_string());
     p
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::parse::{parse_line, LineContext};
+    use crate::time::Zone;
+    use crate::trace::{correlate, HostDirectory, Position, Record, Resolved, State};
+    use chrono::TimeZone;
+
+    struct NoHosts;
+
+    impl HostDirectory for NoHosts {
+        fn resolve(&self, _: &str) -> Option<Resolved> {
+            None
+        }
+
+        fn cluster_of(&self, _: &str) -> Option<String> {
+            None
+        }
+    }
+
+    fn trace(lines: &[&str]) -> crate::trace::Trace {
+        let ctx = LineContext {
+            zone: Zone::parse("+08:00").unwrap(),
+            reference: chrono::Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap(),
+        };
+        let records: Vec<Record> = lines
+            .iter()
+            .enumerate()
+            .map(|(n, l)| Record {
+                host: "mailer2".into(),
+                event: parse_line(l, &ctx).unwrap(),
+                seed: true,
+                position: Position {
+                    line: n as u64 + 1,
+                    ..Position::default()
+                },
+            })
+            .collect();
+        correlate(&records, &NoHosts)
+    }
+
+    #[test]
+    fn a_stay_without_recipient_lines_makes_no_empty_recipient() {
+        let t = trace(&[
+            "Nov 23 10:02:12 mailer2 postfix/smtpd[1]: B6F203DF0C1: client=h1[10.0.0.1]",
+            "Nov 23 10:02:12 mailer2 postfix/qmgr[2]: B6F203DF0C1: from=<paul@example.edu>, size=900, nrcpt=1 (queue active)",
+            "Nov 28 10:02:12 mailer2 postfix/qmgr[2]: B6F203DF0C1: from=<paul@example.edu>, status=expired, returned to sender",
+            "Nov 28 10:02:12 mailer2 postfix/qmgr[2]: B6F203DF0C1: removed",
+        ]);
+        assert_eq!(t.messages.len(), 1);
+        assert!(
+            t.messages[0].recipients.is_empty(),
+            "{:?}",
+            t.messages[0].recipients
+        );
+        assert!(t.recipients.iter().all(|r| !r.address.is_empty()));
+    }
+
+    #[test]
+    fn a_refusal_at_mail_from_is_the_message_s_fate() {
+        let t = trace(&[
+            "Nov 23 10:02:12 mailer2 postfix/smtpd[1]: NOQUEUE: reject: MAIL from x.example[192.0.2.9]: 553 5.7.1 <a@b.example>: Sender address rejected: not logged in; proto=ESMTP helo=<x>",
+        ]);
+        let m = &t.messages[0];
+        assert!(m.recipients.is_empty());
+        let refused = m.refused.as_ref().expect("the refusal");
+        assert_eq!(refused.state, State::Rejected);
+        assert_eq!(refused.stage, "MAIL");
+        assert_eq!(
+            refused.reply,
+            "553 5.7.1 <a@b.example>: Sender address rejected: not logged in"
+        );
+    }
+
+    #[test]
+    fn holds_and_discards_are_not_refusals() {
+        let t = trace(&[
+            "Nov 23 10:02:12 mailer2 postfix/smtpd[1]: 1A2B3C4D5E: client=x.example[192.0.2.9]",
+            "Nov 23 10:02:13 mailer2 postfix/cleanup[3]: 1A2B3C4D5E: milter-hold: END-OF-MESSAGE from x.example[192.0.2.9]: milter triggers HOLD action; from=<a@b.example> to=<c@d.example> proto=ESMTP helo=<x>",
+            "Nov 23 10:03:12 mailer2 postfix/smtpd[1]: 2A2B3C4D5E: client=x.example[192.0.2.9]",
+            "Nov 23 10:03:13 mailer2 postfix/cleanup[3]: 2A2B3C4D5E: milter-discard: END-OF-MESSAGE from x.example[192.0.2.9]: milter triggers DISCARD action; from=<a@b.example> to=<e@d.example> proto=ESMTP helo=<x>",
+            "Nov 23 10:04:12 mailer2 postfix/smtpd[1]: NOQUEUE: reject_warning: RCPT from x.example[192.0.2.9]: 554 5.7.1 <f@d.example>: Relay access denied; from=<a@b.example> to=<f@d.example> proto=ESMTP helo=<x>",
+        ]);
+        let states: Vec<(String, State, Option<String>)> = t
+            .recipients
+            .iter()
+            .map(|r| {
+                (
+                    r.address.clone(),
+                    r.state,
+                    t.messages
+                        .iter()
+                        .find(|m| m.recipients.contains(r))
+                        .and_then(|m| m.sender.clone()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            states,
+            vec![
+                (
+                    "c@d.example".into(),
+                    State::Held,
+                    Some("a@b.example".into())
+                ),
+                (
+                    "e@d.example".into(),
+                    State::Discarded,
+                    Some("a@b.example".into())
+                ),
+            ]
+        );
+    }
+}
