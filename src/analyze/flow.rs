@@ -9,14 +9,15 @@ use serde::Serialize;
 
 use super::checks::reached_path;
 use super::diagnosis::{evidence, explain};
-use super::Site;
+use super::{sender_text, Site};
 use crate::trace::{MessageTrace, State};
 
 /// What became of one recipient of one message, seen from the cluster.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Flow {
     pub message_id: Option<String>,
-    pub sender: Option<String>,
+    /// The envelope sender as printed: `<>` for the null sender, `unknown` when not logged.
+    pub sender: String,
     pub recipient: String,
     /// The cluster host the message entered at.
     pub entered_at: String,
@@ -126,7 +127,7 @@ impl FlowAccumulator {
             };
             self.summary.flows.push(Flow {
                 message_id: m.message_id.clone(),
-                sender: m.sender.clone(),
+                sender: sender_text(m.sender.as_deref()),
                 recipient: r.address.clone(),
                 entered_at: path[entry].clone(),
                 class: class.to_string(),
@@ -141,5 +142,24 @@ impl FlowAccumulator {
     pub fn finish(&mut self) -> FlowSummary {
         let fresh = FlowAccumulator::new(&self.summary.cluster, &[], self.keep_problems);
         std::mem::replace(&mut self.summary, fresh.summary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::testing::{message, recipient, site};
+
+    #[test]
+    fn a_flow_prints_the_null_sender_as_angle_brackets_and_a_missing_one_as_unknown() {
+        let reply =
+            "host mx.example.net[203.0.113.5] said: 550 5.1.1 <x@example.net>: User unknown";
+        let mut bounce = message(Some(""), "h2", None);
+        bounce.recipients = vec![recipient("x@example.net", State::Bounced, "h2", reply)];
+        let mut anonymous = bounce.clone();
+        anonymous.sender = None;
+        let summary = flows("c2", &["h2".into()], &[bounce, anonymous], &site());
+        let senders: Vec<&str> = summary.flows.iter().map(|f| f.sender.as_str()).collect();
+        assert_eq!(senders, ["<>", "unknown"]);
     }
 }

@@ -8,6 +8,8 @@ mod checks;
 mod diagnosis;
 mod flow;
 mod route;
+#[cfg(test)]
+mod testing;
 
 pub use audit::{
     audit, percentiles, Anomaly, AuditAccumulator, AuditReport, FailureClass, Percentiles, Stuck,
@@ -24,6 +26,16 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::trace::{MessageTrace, Trace};
+
+/// How analysis and audit print an envelope sender: the null sender of
+/// bounces and notices as `<>`, a sender no line logged as `unknown`.
+pub fn sender_text(sender: Option<&str>) -> String {
+    match sender {
+        None => "unknown".to_string(),
+        Some("") => "<>".to_string(),
+        Some(s) => s.to_string(),
+    }
+}
 
 /// Which way mail flows, from the sender's and recipient's domains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -167,4 +179,16 @@ pub fn analyze(trace: &Trace, site: &Site) -> Vec<MessageAnalysis> {
         .iter()
         .map(|m| analyze_message(m, site))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_null_sender_prints_as_angle_brackets_and_a_missing_one_as_unknown() {
+        assert_eq!(sender_text(Some("")), "<>");
+        assert_eq!(sender_text(None), "unknown");
+        assert_eq!(sender_text(Some("a@example.edu")), "a@example.edu");
+    }
 }

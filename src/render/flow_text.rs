@@ -31,7 +31,7 @@ pub fn flow_text(run: &FlowRun) -> String {
     for f in &s.flows {
         table.add_row(vec![
             f.recipient.clone(),
-            f.sender.clone().unwrap_or_default(),
+            f.sender.clone(),
             f.entered_at.clone(),
             if f.problem {
                 format!("{} (problem)", f.class)
