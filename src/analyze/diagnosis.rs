@@ -2,10 +2,11 @@
 //! reply text) to a likely cause and the next thing to check, with the hosts
 //! and addresses filled in. One test per row.
 
+use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
 use super::Site;
-use crate::trace::{MessageTrace, State};
+use crate::trace::{MessageTrace, RecipientOutcome, State};
 
 /// A likely cause and what to check next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -31,6 +32,12 @@ pub struct Evidence {
     pub reply: String,
     /// The evidence is an earlier failure of a hop that later succeeded.
     pub recovered: bool,
+    /// How many delivery attempts `host` logged for the address, and when
+    /// the first was.
+    pub attempts: usize,
+    pub first_attempt: Option<DateTime<FixedOffset>>,
+    /// When the line that decided the state was logged.
+    pub time: Option<DateTime<FixedOffset>>,
 }
 
 /// A catalogue row: when it applies and what it says.
@@ -58,8 +65,14 @@ fn ip_of(site: &Site, host: &str) -> String {
         .unwrap_or_else(|| format!("{host}'s address"))
 }
 
-/// The catalogue, most specific first.
+/// The catalogue, most specific first. A state that settles the matter
+/// (expired) comes before the replies that led to it.
 pub const CATALOGUE: &[Rule] = &[
+    Rule {
+        id: "expired",
+        applies: |e| e.state == Some(State::Expired) || bounced_for_age(e),
+        explain: |e, _| (expired_cause(e), expired_next_step(e)),
+    },
     Rule {
         id: "forwarding_loop",
         applies: |e| {
@@ -247,16 +260,6 @@ pub const CATALOGUE: &[Rule] = &[
         },
     },
     Rule {
-        id: "expired",
-        applies: |e| e.state == Some(State::Expired),
-        explain: |e, _| {
-            (
-            format!("{} gave up on {} after the queue lifetime", e.host, e.address),
-            format!("see why the attempts from {} failed (last reply: {}); maximal_queue_lifetime sets how long it tries", e.host, short(&e.reply)),
-        )
-        },
-    },
-    Rule {
         id: "untracked_handoff",
         applies: |e| e.state == Some(State::Untracked),
         explain: |e, _| {
@@ -292,6 +295,59 @@ pub const CATALOGUE: &[Rule] = &[
         },
     },
 ];
+
+/// A bounce that carries a temporary DSN, or says the delivery time
+/// expired: the host gave up because the message got too old.
+fn bounced_for_age(e: &Evidence) -> bool {
+    e.state == Some(State::Bounced)
+        && (e.dsn.starts_with("4.") || e.dsn == "5.4.7" || reply_has(e, "delivery time expired"))
+}
+
+/// How long `host` retried, first attempt to expiry, in minutes.
+fn retried_for(e: &Evidence) -> Option<String> {
+    let seconds = (e.time? - e.first_attempt?).num_seconds().max(0) as u64;
+    let seconds = if seconds >= 3600 {
+        seconds - seconds % 60
+    } else {
+        seconds
+    };
+    Some(crate::time::format_duration(
+        std::time::Duration::from_secs(seconds),
+    ))
+}
+
+fn expired_cause(e: &Evidence) -> String {
+    let retried = match (retried_for(e), e.attempts) {
+        (_, 0) => "with no delivery attempt logged".to_string(),
+        (Some(span), n) => format!("after retrying for {span} ({n} attempts)"),
+        (None, n) => format!("after {n} attempts"),
+    };
+    let dsn = if e.dsn.is_empty() { "no DSN" } else { &e.dsn };
+    format!(
+        "{} gave up on {} {retried}; the last deferral, {dsn}: {}",
+        e.host,
+        e.address,
+        e.reply.trim()
+    )
+}
+
+fn expired_next_step(e: &Evidence) -> String {
+    let why = match (e.code, &e.peer) {
+        (None, Some(p)) if *p != e.host => format!(
+            "find out why {} cannot reach {p} (its MX records, routing and firewalls, its SMTP service)",
+            e.host
+        ),
+        (Some(code), Some(p)) if *p != e.host => format!(
+            "find out why {p} keeps answering {code} {} (ask its postmaster: greylisting, rate limits, a full mailbox)",
+            e.dsn
+        ),
+        _ => format!("find out why the deliveries from {} keep failing", e.host),
+    };
+    format!(
+        "{why}; maximal_queue_lifetime on {} sets how long it retries before it returns the mail",
+        e.host
+    )
+}
 
 fn short(text: &str) -> String {
     let t = text.trim();
@@ -336,42 +392,63 @@ pub fn explain(evidence: &Evidence, site: &Site) -> Diagnosis {
 /// Evidence of a message: each recipient that did not arrive, and each hop
 /// that failed before it succeeded.
 pub fn evidence(message: &MessageTrace) -> Vec<Evidence> {
-    let mut out = Vec::new();
-    for r in &message.recipients {
-        if matches!(r.state, State::Delivered | State::Relayed) {
-            continue;
-        }
-        let peer = message
+    let mut out: Vec<Evidence> = message
+        .recipients
+        .iter()
+        .filter(|r| !matches!(r.state, State::Delivered | State::Relayed))
+        .map(|r| recipient_evidence(message, r))
+        .collect();
+    out.extend(recovered_evidence(message));
+    out
+}
+
+/// Why one recipient did not arrive.
+fn recipient_evidence(message: &MessageTrace, r: &RecipientOutcome) -> Evidence {
+    let peer = message
+        .edges
+        .iter()
+        .rev()
+        .find(|e| e.recipients.contains(&r.address) && e.from == r.host)
+        .map(|e| e.to.clone())
+        .or_else(|| r.failed_hop.clone())
+        // delivered on the host itself (LMTP, virtual, local): it is the peer
+        .or_else(|| Some(r.host.clone()));
+    let host = if r.state == State::Untracked {
+        message
             .edges
             .iter()
             .rev()
-            .find(|e| e.recipients.contains(&r.address) && e.from == r.host)
-            .map(|e| e.to.clone())
-            .or_else(|| r.failed_hop.clone())
-            // delivered on the host itself (LMTP, virtual, local): it is the peer
-            .or_else(|| Some(r.host.clone()));
-        let host = if r.state == State::Untracked {
-            message
-                .edges
-                .iter()
-                .rev()
-                .find(|e| e.to == r.host)
-                .map(|e| e.from.clone())
-                .unwrap_or_else(|| r.host.clone())
-        } else {
-            r.host.clone()
-        };
-        out.push(Evidence {
-            state: Some(r.state),
-            host,
-            peer,
-            address: r.address.clone(),
-            dsn: r.dsn.clone().unwrap_or_default(),
-            code: r.smtp_code,
-            reply: r.reply.clone().unwrap_or_default(),
-            recovered: false,
-        });
+            .find(|e| e.to == r.host)
+            .map(|e| e.from.clone())
+            .unwrap_or_else(|| r.host.clone())
+    } else {
+        r.host.clone()
+    };
+    let attempts: Vec<_> = message
+        .instances
+        .iter()
+        .filter(|i| i.host == r.host && r.mail_id.as_deref() == Some(i.mail_id.as_str()))
+        .flat_map(|i| &i.attempts)
+        .filter(|a| a.to == r.address)
+        .collect();
+    Evidence {
+        state: Some(r.state),
+        host,
+        peer,
+        address: r.address.clone(),
+        dsn: r.dsn.clone().unwrap_or_default(),
+        code: r.smtp_code,
+        reply: r.reply.clone().unwrap_or_default(),
+        recovered: false,
+        attempts: attempts.len(),
+        first_attempt: attempts.iter().map(|a| a.time).min(),
+        time: r.time,
     }
+}
+
+/// The last failure of each hop that was retried and then succeeded.
+fn recovered_evidence(message: &MessageTrace) -> Vec<Evidence> {
+    let mut out = Vec::new();
     for e in message
         .edges
         .iter()
@@ -394,6 +471,8 @@ pub fn evidence(message: &MessageTrace) -> Vec<Evidence> {
                 code: a.smtp_code,
                 reply: a.reply.clone(),
                 recovered: true,
+                time: Some(a.time),
+                ..Evidence::default()
             });
         }
     }
@@ -435,7 +514,7 @@ mod tests {
             dsn: dsn.into(),
             code,
             reply: reply.into(),
-            recovered: false,
+            ..Evidence::default()
         }
     }
 
@@ -559,6 +638,75 @@ mod tests {
             Some(State::Expired),
         ));
         assert_eq!(d.rule, "expired");
+        assert!(
+            d.next_step.contains("mailer4 keeps answering 452 4.2.2"),
+            "{}",
+            d.next_step
+        );
+        assert!(
+            d.next_step.contains("maximal_queue_lifetime on maillist1"),
+            "{}",
+            d.next_step
+        );
+    }
+
+    #[test]
+    fn expired_wins_over_the_reply_that_kept_it_waiting() {
+        let timeout = "connect to mx.example.org[192.0.2.77]:25: Connection timed out";
+        let d = rule(&ev("4.4.1", None, timeout, Some(State::Expired)));
+        assert_eq!(d.rule, "expired");
+        assert!(
+            d.next_step.contains("maillist1 cannot reach mailer4"),
+            "{}",
+            d.next_step
+        );
+        assert!(!d.next_step.contains("still queued"), "{}", d.next_step);
+        let busy = "host mailer4[10.2.9.17] said: 421 4.7.0 Try again later";
+        assert_eq!(
+            rule(&ev("4.7.0", Some(421), busy, Some(State::Expired))).rule,
+            "expired"
+        );
+        // a bounce with a temporary DSN is the same give-up, logged per recipient
+        assert_eq!(
+            rule(&ev("4.4.1", None, timeout, Some(State::Bounced))).rule,
+            "expired"
+        );
+        assert_eq!(
+            rule(&ev(
+                "5.4.7",
+                None,
+                "delivery time expired",
+                Some(State::Bounced)
+            ))
+            .rule,
+            "expired"
+        );
+    }
+
+    #[test]
+    fn expired_names_the_last_deferral_and_how_long_the_host_retried() {
+        use crate::analyze::testing::{deferrals, message, recipient};
+        let reply = "host mx.example.org[192.0.2.77] said: 421 4.7.0 Try again later (in reply to MAIL FROM command)";
+        let mut m = message(Some("kirsten@example.edu"), "h1", None);
+        m.recipients = vec![recipient("omar@example.org", State::Expired, "h2", reply)];
+        m.instances = vec![deferrals(
+            "h2",
+            "C97D13DF0A6",
+            "omar@example.org",
+            &[
+                "2026-11-21T10:13:11+08:00",
+                "2026-11-24T00:11:14+08:00",
+                "2026-11-26T12:43:49+08:00",
+            ],
+            reply,
+        )];
+        let d = diagnose(&m, &site());
+        assert_eq!(d.len(), 1);
+        assert_eq!(
+            d[0].cause,
+            "h2 gave up on omar@example.org after retrying for 5d2h30m (3 attempts); the last deferral, 4.7.0: \
+             host mx.example.org[192.0.2.77] said: 421 4.7.0 Try again later (in reply to MAIL FROM command)"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use chrono::{DateTime, FixedOffset};
 
 use super::{Direction, Site, StepSpec};
-use crate::trace::{MessageTrace, RecipientOutcome, State};
+use crate::trace::{AttemptView, InstanceView, MessageTrace, RecipientOutcome, State};
 
 pub fn at(text: &str) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(text).expect("a test time")
@@ -66,6 +66,33 @@ pub fn recipient(address: &str, state: State, host: &str, reply: &str) -> Recipi
         path: vec![host.to_string()],
         failed_hop: None,
         note: None,
+    }
+}
+
+/// A queue stay with a deferral of `to` at each of `times`.
+pub fn deferrals(host: &str, mail_id: &str, to: &str, times: &[&str], reply: &str) -> InstanceView {
+    let (code, dsn) = codes(reply);
+    InstanceView {
+        host: host.to_string(),
+        mail_id: mail_id.to_string(),
+        first: at(times[0]),
+        last: at(times[times.len() - 1]),
+        client: None,
+        sasl_username: None,
+        attempts: times
+            .iter()
+            .map(|t| AttemptView {
+                time: at(t),
+                to: to.to_string(),
+                relay: "mx.example.org[192.0.2.77]:25".into(),
+                status: "deferred".into(),
+                dsn: dsn.clone(),
+                reply: reply.to_string(),
+                smtp_code: code,
+                delay: None,
+                delays: None,
+            })
+            .collect(),
     }
 }
 

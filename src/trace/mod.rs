@@ -16,7 +16,9 @@ pub use directory::{HostDirectory, Resolved};
 pub use graph::to_dot;
 pub use instance::{build_instances, Attempt, Instance};
 pub use links::{Link, LinkKind};
-pub use model::{Edge, MessageTrace, Origin, RecipientOutcome, State, Trace};
+pub use model::{
+    AttemptView, Edge, InstanceView, MessageTrace, Origin, RecipientOutcome, Refusal, State, Trace,
+};
 pub use needs::{next_searches, Need};
 pub use stream::{SeedRule, StreamCorrelator};
 
