@@ -3,10 +3,10 @@
 
 use serde::Serialize;
 
-use super::diagnosis::{evidence, explain};
+use super::diagnosis::{evidence, explain, refusal_evidence, stage_phrase, subject, Evidence};
 use super::route::{match_route, RouteMatch};
 use super::{Direction, Site};
-use crate::trace::{MessageTrace, RecipientOutcome, State};
+use crate::trace::{MessageTrace, RecipientOutcome, Refusal, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -155,6 +155,8 @@ fn entry_point(
 fn why_other(message: &MessageTrace) -> &'static str {
     if message.notification_of.is_some() {
         "a notification"
+    } else if message.recipients.is_empty() {
+        "no recipient is logged"
     } else {
         "neither sender nor recipient is local"
     }
@@ -205,7 +207,7 @@ fn path(
                     CheckStatus::Fail,
                     format!(
                         "unexpected host {host} {after} for {} (expected {expected})",
-                        r.address
+                        shown(&r.address)
                     ),
                 );
             }
@@ -215,7 +217,7 @@ fn path(
                     CheckStatus::Fail,
                     format!(
                         "{} skipped {} ({})",
-                        r.address,
+                        shown(&r.address),
                         steps.join(", "),
                         hosts.join(" → ")
                     ),
@@ -234,71 +236,136 @@ fn path(
     )
 }
 
+/// A recipient as a note shows it: never an empty address.
+fn shown(address: &str) -> &str {
+    if address.is_empty() {
+        "an unnamed recipient"
+    } else {
+        address
+    }
+}
+
+/// `the mail from X (client Y) is rejected on mx2 at MAIL: 554 5.7.1 ...`
+fn refusal_note(message: &MessageTrace, f: &Refusal) -> String {
+    format!(
+        "{} is {} on {}{}: {}",
+        subject(&refusal_evidence(message, f)),
+        f.state.as_str(),
+        f.host,
+        stage_phrase(Some(&f.stage)),
+        f.reply.trim()
+    )
+}
+
+/// The final destination of a message whose recipients no line names:
+/// its refusal, discard or hold, or a warning that nothing is known.
+fn unnamed_destination(message: &MessageTrace) -> Check {
+    if let Some(f) = &message.refused {
+        return check(
+            "final destination",
+            CheckStatus::Fail,
+            refusal_note(message, f),
+        );
+    }
+    let host = message
+        .instances
+        .first()
+        .map(|i| i.host.as_str())
+        .or(message.nodes.first().map(String::as_str))
+        .unwrap_or("any host");
+    let id = message
+        .instances
+        .first()
+        .map(|i| i.mail_id.as_str())
+        .unwrap_or("this message");
+    check(
+        "final destination",
+        CheckStatus::Warn,
+        format!("no recipient of {id} on {host} is logged"),
+    )
+}
+
 fn final_destination(message: &MessageTrace, site: &Site, direction: Direction) -> Check {
-    let diagnoses: Vec<_> = evidence(message)
+    if message.recipients.is_empty() {
+        return unnamed_destination(message);
+    }
+    let diagnoses: Vec<Evidence> = evidence(message)
         .into_iter()
         .filter(|e| !e.recovered)
         .collect();
-    for r in &message.recipients {
-        let direction = match direction {
-            Direction::Other => Direction::Other,
-            _ => recipient_direction(message, site, r),
-        };
-        let expected = match direction {
-            Direction::Inbound | Direction::Internal => Some(State::Delivered),
-            Direction::Outbound => Some(State::Relayed),
-            Direction::Other => None,
-        };
-        let fits = match expected {
-            Some(state) => r.state == state,
-            None => matches!(r.state, State::Delivered | State::Relayed),
-        };
-        if fits {
-            continue;
-        }
-        if r.state == State::Untracked {
-            return check(
-                "final destination",
-                CheckStatus::Warn,
-                format!(
-                    "{} was handed to {}, whose logs are not searched",
-                    r.address, r.host
-                ),
-            );
-        }
-        let cause = diagnoses
-            .iter()
-            .find(|e| e.address == r.address)
-            .map(|e| format!(": {}", explain(e, site).cause))
-            .unwrap_or_default();
-        let reply = r
-            .reply
-            .as_deref()
-            .filter(|_| cause.is_empty())
-            .map(|t| format!(" ({})", t.trim()))
-            .unwrap_or_default();
-        let status = if arrived(r.state) {
-            CheckStatus::Warn
-        } else {
-            CheckStatus::Fail
-        };
-        return check(
-            "final destination",
-            status,
-            format!(
-                "{} is {} on {}{cause}{reply}",
-                r.address,
-                r.state.as_str(),
-                r.host
-            ),
-        );
+    let missed = message
+        .recipients
+        .iter()
+        .find_map(|r| missed_destination(message, site, direction, r, &diagnoses));
+    if let Some(missed) = missed {
+        return missed;
     }
     let states: Vec<String> = message
         .recipients
         .iter()
-        .map(|r| format!("{} {} on {}", r.address, r.state.as_str(), r.host))
+        .map(|r| format!("{} {} on {}", shown(&r.address), r.state.as_str(), r.host))
         .collect();
     check("final destination", CheckStatus::Pass, states.join("; "))
+}
+
+/// The check of one recipient that did not end where its direction
+/// expects (with the diagnosis's cause, or its reply); `None` when it did.
+fn missed_destination(
+    message: &MessageTrace,
+    site: &Site,
+    direction: Direction,
+    r: &RecipientOutcome,
+    diagnoses: &[Evidence],
+) -> Option<Check> {
+    let direction = match direction {
+        Direction::Other => Direction::Other,
+        _ => recipient_direction(message, site, r),
+    };
+    let fits = match direction {
+        Direction::Inbound | Direction::Internal => r.state == State::Delivered,
+        Direction::Outbound => r.state == State::Relayed,
+        Direction::Other => matches!(r.state, State::Delivered | State::Relayed),
+    };
+    if fits {
+        return None;
+    }
+    if r.state == State::Untracked {
+        return Some(check(
+            "final destination",
+            CheckStatus::Warn,
+            format!(
+                "{} was handed to {}, whose logs are not searched",
+                shown(&r.address),
+                r.host
+            ),
+        ));
+    }
+    let cause = diagnoses
+        .iter()
+        .find(|e| e.address == r.address)
+        .map(|e| format!(": {}", explain(e, site).cause))
+        .unwrap_or_default();
+    let reply = r
+        .reply
+        .as_deref()
+        .filter(|_| cause.is_empty())
+        .map(|t| format!(" ({})", t.trim()))
+        .unwrap_or_default();
+    let status = if arrived(r.state) {
+        CheckStatus::Warn
+    } else {
+        CheckStatus::Fail
+    };
+    Some(check(
+        "final destination",
+        status,
+        format!(
+            "{} is {} on {}{cause}{reply}",
+            shown(&r.address),
+            r.state.as_str(),
+            r.host
+        ),
+    ))
 }
 
 fn smtp_codes(message: &MessageTrace) -> Check {
@@ -309,21 +376,8 @@ fn smtp_codes(message: &MessageTrace) -> Check {
             format!("{} → {}: {} {}", e.from, e.to, e.status, e.reply.trim()),
         );
     }
-    if let Some(r) = message
-        .recipients
-        .iter()
-        .find(|r| r.state == State::Rejected)
-    {
-        return check(
-            "SMTP codes",
-            CheckStatus::Fail,
-            format!(
-                "{} refused {}: {}",
-                r.host,
-                r.address,
-                r.reply.as_deref().unwrap_or("").trim()
-            ),
-        );
+    if let Some(note) = refused_reply(message) {
+        return check("SMTP codes", CheckStatus::Fail, note);
     }
     if let Some(e) = message.edges.iter().find(|e| e.retries > 0) {
         return check(
@@ -336,6 +390,33 @@ fn smtp_codes(message: &MessageTrace) -> Check {
         );
     }
     check("SMTP codes", CheckStatus::Pass, "every hop answered 2xx")
+}
+
+/// The refusal of a recipient, or of the message when it names none.
+fn refused_reply(message: &MessageTrace) -> Option<String> {
+    if let Some(r) = message
+        .recipients
+        .iter()
+        .find(|r| r.state == State::Rejected)
+    {
+        return Some(format!(
+            "{} refused {}: {}",
+            r.host,
+            shown(&r.address),
+            r.reply.as_deref().unwrap_or("").trim()
+        ));
+    }
+    let f = message
+        .refused
+        .as_ref()
+        .filter(|f| f.state == State::Rejected && message.recipients.is_empty())?;
+    Some(format!(
+        "{} refused {}{}: {}",
+        f.host,
+        subject(&refusal_evidence(message, f)),
+        stage_phrase(Some(&f.stage)),
+        f.reply.trim()
+    ))
 }
 
 fn hop_count(message: &MessageTrace, site: &Site) -> Check {
@@ -365,7 +446,11 @@ fn loops(message: &MessageTrace, site: &Site, route: Option<&[super::StepSpec]>)
             return check(
                 "loops",
                 CheckStatus::Fail,
-                format!("mail forwarding loop for {} ({})", r.address, r.host),
+                format!(
+                    "mail forwarding loop for {} ({})",
+                    shown(&r.address),
+                    r.host
+                ),
             );
         }
     }
@@ -398,7 +483,7 @@ fn loops(message: &MessageTrace, site: &Site, route: Option<&[super::StepSpec]>)
                 check(
                     "loops",
                     CheckStatus::Warn,
-                    format!("{host} appears twice on the path of {}", r.address),
+                    format!("{host} appears twice on the path of {}", shown(&r.address)),
                 )
             };
         }
@@ -439,5 +524,133 @@ fn timing(message: &MessageTrace, site: &Site) -> Check {
         )
     } else {
         check("timing", CheckStatus::Pass, note)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::analyze_message;
+    use crate::analyze::testing::{message, recipient, refusal, site};
+
+    fn status(checks: &[Check], name: &str) -> (CheckStatus, String) {
+        let c = checks.iter().find(|c| c.name == name).expect("the check");
+        (c.status, c.note.clone())
+    }
+
+    #[test]
+    fn a_message_refused_before_any_recipient_is_a_problem_naming_host_stage_and_reply() {
+        let reply =
+            "554 5.7.1 <billing@secure-pay.example.com>: Sender address rejected: Access denied";
+        let mut m = message(
+            Some("billing@secure-pay.example.com"),
+            "h2",
+            Some("mail.hosting.example.net[198.51.100.120]"),
+        );
+        m.refused = Some(refusal(State::Rejected, "h2", None, "MAIL", reply));
+        let a = analyze_message(&m, &site());
+        let note = "the mail from billing@secure-pay.example.com (client mail.hosting.example.net[198.51.100.120]) \
+                    is rejected on h2 at MAIL: 554 5.7.1 <billing@secure-pay.example.com>: Sender address rejected: Access denied";
+        assert_eq!(
+            status(&a.checks, "final destination"),
+            (CheckStatus::Fail, note.into())
+        );
+        assert_eq!(a.verdict, format!("PROBLEM: {note}"));
+        let (codes, text) = status(&a.checks, "SMTP codes");
+        assert_eq!(codes, CheckStatus::Fail);
+        assert!(
+            text.starts_with("h2 refused the mail from billing@secure-pay.example.com"),
+            "{text}"
+        );
+        assert!(text.contains(" at MAIL: 554 5.7.1 "), "{text}");
+        let rules: Vec<&str> = a.diagnosis.iter().map(|d| d.rule).collect();
+        assert_eq!(rules, ["rejected_before_queue"]);
+        assert!(a.diagnosis[0]
+            .next_step
+            .contains("smtpd_sender_restrictions on h2"));
+    }
+
+    #[test]
+    fn a_client_refused_at_connect_is_named_by_its_address() {
+        let reply = "554 5.7.1 <unknown[203.0.113.66]>: Client host rejected: Access denied";
+        let mut m = message(None, "h2", Some("unknown[203.0.113.66]"));
+        m.refused = Some(refusal(State::Rejected, "h2", None, "CONNECT", reply));
+        let a = analyze_message(&m, &site());
+        assert_eq!(
+            a.verdict,
+            format!(
+                "PROBLEM: the client unknown[203.0.113.66] is rejected on h2 at CONNECT: {reply}"
+            )
+        );
+        assert!(a.diagnosis[0]
+            .next_step
+            .contains("smtpd_client_restrictions"));
+        let (_, entry) = status(&a.checks, "entry point");
+        assert!(entry.contains("no recipient is logged"), "{entry}");
+    }
+
+    #[test]
+    fn a_held_submission_without_recipients_is_judged_and_explained() {
+        let mut m = message(Some("kim@example.edu"), "h1", None);
+        m.refused = Some(refusal(
+            State::Held,
+            "h1",
+            Some("3F2A1B9C0D"),
+            "header",
+            "bulk mailer held for review",
+        ));
+        let a = analyze_message(&m, &site());
+        assert_eq!(
+            a.verdict,
+            "PROBLEM: the mail from kim@example.edu is held on h1 by a header check: bulk mailer held for review"
+        );
+        assert_eq!(a.diagnosis[0].rule, "held");
+        assert!(a.diagnosis[0].next_step.contains("postsuper -H 3F2A1B9C0D"));
+    }
+
+    #[test]
+    fn a_message_with_no_recipient_and_no_refusal_says_so_and_names_no_empty_address() {
+        let mut m = message(Some("a@example.edu"), "mailer2", None);
+        m.instances = vec![crate::trace::InstanceView {
+            host: "mailer2".into(),
+            mail_id: "4A8C2C40E19".into(),
+            first: crate::analyze::testing::at("2026-11-21T10:12:40+08:00"),
+            last: crate::analyze::testing::at("2026-11-21T10:12:40+08:00"),
+            client: None,
+            sasl_username: None,
+            attempts: Vec::new(),
+        }];
+        let a = analyze_message(&m, &site());
+        assert_eq!(
+            status(&a.checks, "final destination"),
+            (
+                CheckStatus::Warn,
+                "no recipient of 4A8C2C40E19 on mailer2 is logged".into()
+            )
+        );
+        assert_eq!(a.verdict, "CORRECT");
+        assert!(a.diagnosis.is_empty(), "{:?}", a.diagnosis);
+    }
+
+    #[test]
+    fn no_note_names_an_empty_address() {
+        let mut m = message(Some("a@example.edu"), "h1", None);
+        let mut silent = recipient("", State::Unknown, "h1", "");
+        silent.reply = None;
+        silent.note = Some("no delivery attempt logged for 4A8C2C40E19 on h1".into());
+        m.recipients = vec![silent];
+        let a = analyze_message(&m, &site());
+        for c in &a.checks {
+            assert!(
+                !c.note.starts_with(' ') && !c.note.contains("  ") && !c.note.contains(" : "),
+                "{c:?}"
+            );
+        }
+        assert_eq!(
+            a.verdict,
+            "PROBLEM: an unnamed recipient is unknown on h1: \
+             no delivery attempt logged for 4A8C2C40E19 on h1"
+        );
+        assert_eq!(a.diagnosis[0].rule, "unknown_outcome");
     }
 }

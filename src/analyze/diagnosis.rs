@@ -5,8 +5,8 @@
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
-use super::Site;
-use crate::trace::{MessageTrace, RecipientOutcome, State};
+use super::{sender_text, Site};
+use crate::trace::{MessageTrace, RecipientOutcome, Refusal, State};
 
 /// A likely cause and what to check next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,6 +26,8 @@ pub struct Evidence {
     pub host: String,
     /// The host the attempt went to, when known.
     pub peer: Option<String>,
+    /// The recipient; empty when no line names one (a refusal at CONNECT,
+    /// HELO or MAIL): then [`subject`] names the sender or the client.
     pub address: String,
     pub dsn: String,
     pub code: Option<u16>,
@@ -38,6 +40,47 @@ pub struct Evidence {
     pub first_attempt: Option<DateTime<FixedOffset>>,
     /// When the line that decided the state was logged.
     pub time: Option<DateTime<FixedOffset>>,
+    /// The queue ID on `host`, when the mail had one.
+    pub mail_id: Option<String>,
+    /// The action of a refusal that names no recipient (`reject`, `milter-reject`...).
+    pub action: Option<String>,
+    /// Where a message that names no recipient was stopped: an SMTP stage
+    /// (`CONNECT`, `MAIL`...) or a cleanup class (`header`, `body`).
+    pub stage: Option<String>,
+    pub sender: Option<String>,
+    /// The client that handed the message over, `NAME[IP]`.
+    pub client: Option<String>,
+    /// What the trace says when no line ends the recipient.
+    pub note: Option<String>,
+}
+
+/// Who or what the evidence is about: the recipient, or for a message that
+/// names none, the sender's mail (and its client) or the client alone.
+pub fn subject(e: &Evidence) -> String {
+    if !e.address.is_empty() {
+        return e.address.clone();
+    }
+    match (&e.sender, &e.client) {
+        (Some(_), Some(c)) => format!(
+            "the mail from {} (client {c})",
+            sender_text(e.sender.as_deref())
+        ),
+        (Some(_), None) => format!("the mail from {}", sender_text(e.sender.as_deref())),
+        (None, Some(c)) => format!("the client {c}"),
+        (None, None) => match &e.mail_id {
+            Some(id) => format!("the message {id}"),
+            None => "the message".to_string(),
+        },
+    }
+}
+
+/// Where a refusal happened, as a phrase: ` at MAIL`, ` by a header check`.
+pub fn stage_phrase(stage: Option<&str>) -> String {
+    match stage {
+        None | Some("") => String::new(),
+        Some(s) if s.bytes().any(|b| b.is_ascii_lowercase()) => format!(" by a {s} check"),
+        Some(s) => format!(" at {s}"),
+    }
 }
 
 /// A catalogue row: when it applies and what it says.
@@ -74,6 +117,62 @@ pub const CATALOGUE: &[Rule] = &[
         explain: |e, _| (expired_cause(e), expired_next_step(e)),
     },
     Rule {
+        id: "held",
+        applies: |e| e.state == Some(State::Held),
+        explain: |e, _| {
+            let id = e.mail_id.as_deref().unwrap_or("QUEUE_ID");
+            (
+                format!(
+                    "{} put {} on hold{}: {}",
+                    e.host,
+                    subject(e),
+                    stage_phrase(e.stage.as_deref()),
+                    short(&e.reply)
+                ),
+                format!(
+                    "it waits in the hold queue of {}: release it with postsuper -H {id} or delete it with postsuper -d {id}; the HOLD comes from a header or body check, a milter or an access map there",
+                    e.host
+                ),
+            )
+        },
+    },
+    Rule {
+        id: "discarded",
+        applies: |e| e.state == Some(State::Discarded),
+        explain: |e, _| {
+            (
+                format!(
+                    "{} accepted and discarded {}{}: {}",
+                    e.host,
+                    subject(e),
+                    stage_phrase(e.stage.as_deref()),
+                    short(&e.reply)
+                ),
+                format!(
+                    "the mail is gone and the sender was told it was delivered; check the DISCARD rules on {} (header and body checks, milters, access maps, the content filter)",
+                    e.host
+                ),
+            )
+        },
+    },
+    Rule {
+        id: "unknown_outcome",
+        applies: |e| e.state == Some(State::Unknown),
+        explain: |e, _| {
+            (
+                match &e.note {
+                    Some(note) => note.clone(),
+                    None => format!("no line on {} says what became of {}", e.host, subject(e)),
+                },
+                format!(
+                    "read the log of {} around this time for {}: the mail may still be queued there (postqueue -p), or the line that ends it is in a file the inventory does not list",
+                    e.host,
+                    e.mail_id.as_deref().unwrap_or("the message")
+                ),
+            )
+        },
+    },
+    Rule {
         id: "forwarding_loop",
         applies: |e| {
             e.dsn == "5.4.6"
@@ -84,11 +183,13 @@ pub const CATALOGUE: &[Rule] = &[
             (
                 format!(
                     "mail forwarding loop: {} kept coming back ({} on {})",
-                    e.address, e.dsn, e.host
+                    subject(e),
+                    e.dsn,
+                    e.host
                 ),
                 format!(
                     "check aliases, virtual maps and .forward files for {} on {} and {}",
-                    e.address,
+                    subject(e),
                     e.host,
                     peer(e)
                 ),
@@ -159,7 +260,7 @@ pub const CATALOGUE: &[Rule] = &[
         applies: |e| e.dsn == "5.1.1" || reply_has(e, "user unknown"),
         explain: |e, _| {
             (
-                format!("{} does not exist at {}", e.address, peer(e)),
+                format!("{} does not exist at {}", subject(e), peer(e)),
                 format!(
                     "check the address for typos, and the mailbox/alias maps on {}",
                     peer(e)
@@ -200,7 +301,7 @@ pub const CATALOGUE: &[Rule] = &[
                 format!(
                     "check the LMTP server's (Dovecot's) log on {} for {}",
                     peer(e),
-                    e.address
+                    subject(e)
                 ),
             )
         },
@@ -266,7 +367,7 @@ pub const CATALOGUE: &[Rule] = &[
             (
                 format!(
                     "{} was handed to {}, whose logs are not searched",
-                    e.address,
+                    subject(e),
                     peer(e)
                 ),
                 format!(
@@ -282,19 +383,60 @@ pub const CATALOGUE: &[Rule] = &[
         explain: |e, _| {
             (
                 format!(
-                    "{} refused {} before queueing: {}",
+                    "{} refused {}{} before queueing: {}",
                     e.host,
-                    e.address,
+                    subject(e),
+                    stage_phrase(e.stage.as_deref()),
                     short(&e.reply)
                 ),
-                format!(
-                    "the sender or client did not pass {}'s smtpd restrictions",
-                    e.host
-                ),
+                refused_next_step(e),
             )
         },
     },
 ];
+
+/// The restrictions that refuse at each stage (with smtpd_delay_reject = no;
+/// with the default yes, client, HELO and sender restrictions log at RCPT).
+const RESTRICTIONS: &[(&str, &str)] = &[
+    ("CONNECT", "smtpd_client_restrictions (or postscreen)"),
+    ("HELO", "smtpd_helo_restrictions"),
+    ("EHLO", "smtpd_helo_restrictions"),
+    ("MAIL", "smtpd_sender_restrictions"),
+    (
+        "RCPT",
+        "smtpd_recipient_restrictions or smtpd_relay_restrictions",
+    ),
+    ("DATA", "smtpd_data_restrictions"),
+    (
+        "END-OF-MESSAGE",
+        "smtpd_end_of_data_restrictions or a before-queue filter",
+    ),
+    ("header", "header_checks"),
+    ("body", "body_checks"),
+];
+
+fn refused_next_step(e: &Evidence) -> String {
+    let stage = e.stage.as_deref().unwrap_or_default();
+    let by = if e.action.as_deref().is_some_and(|a| a.starts_with("milter")) {
+        Some("a milter".to_string())
+    } else {
+        RESTRICTIONS
+            .iter()
+            .find(|(s, _)| *s == stage)
+            .map(|(_, r)| r.to_string())
+    };
+    match by {
+        Some(by) => format!(
+            "{} did not pass {by} on {}; the reply names the rule",
+            subject(e),
+            e.host
+        ),
+        None => format!(
+            "the sender or client did not pass {}'s smtpd restrictions",
+            e.host
+        ),
+    }
+}
 
 /// A bounce that carries a temporary DSN, or says the delivery time
 /// expired: the host gave up because the message got too old.
@@ -326,7 +468,7 @@ fn expired_cause(e: &Evidence) -> String {
     format!(
         "{} gave up on {} {retried}; the last deferral, {dsn}: {}",
         e.host,
-        e.address,
+        subject(e),
         e.reply.trim()
     )
 }
@@ -378,14 +520,18 @@ pub fn explain(evidence: &Evidence, site: &Site) -> Diagnosis {
     }
     Diagnosis {
         rule: "unexplained",
-        cause: format!(
-            "{} on {}: {}",
-            evidence.dsn,
-            evidence.host,
-            short(&evidence.reply)
-        ),
+        cause: unexplained_cause(evidence),
         next_step: format!("read the log of {} around this time", evidence.host),
         hosts,
+    }
+}
+
+/// What the log says when no row applies, without empty parts.
+fn unexplained_cause(e: &Evidence) -> String {
+    match (e.dsn.is_empty(), e.reply.trim().is_empty()) {
+        (false, _) => format!("{} on {}: {}", e.dsn, e.host, short(&e.reply)),
+        (true, false) => format!("{} logged for {}: {}", e.host, subject(e), short(&e.reply)),
+        (true, true) => format!("{} logged no reply for {}", e.host, subject(e)),
     }
 }
 
@@ -398,8 +544,34 @@ pub fn evidence(message: &MessageTrace) -> Vec<Evidence> {
         .filter(|r| !matches!(r.state, State::Delivered | State::Relayed))
         .map(|r| recipient_evidence(message, r))
         .collect();
+    if message.recipients.is_empty() {
+        out.extend(
+            message
+                .refused
+                .as_ref()
+                .map(|f| refusal_evidence(message, f)),
+        );
+    }
     out.extend(recovered_evidence(message));
     out
+}
+
+/// Why a message that names no recipient stopped: its refusal, discard or hold.
+pub fn refusal_evidence(message: &MessageTrace, f: &Refusal) -> Evidence {
+    Evidence {
+        state: Some(f.state),
+        host: f.host.clone(),
+        dsn: f.dsn.clone().unwrap_or_default(),
+        code: f.smtp_code,
+        reply: f.reply.clone(),
+        time: Some(f.time),
+        mail_id: f.mail_id.clone(),
+        action: Some(f.action.clone()),
+        stage: Some(f.stage.clone()),
+        sender: message.sender.clone(),
+        client: message.origin.as_ref().and_then(|o| o.client.clone()),
+        ..Evidence::default()
+    }
 }
 
 /// Why one recipient did not arrive.
@@ -443,6 +615,11 @@ fn recipient_evidence(message: &MessageTrace, r: &RecipientOutcome) -> Evidence 
         attempts: attempts.len(),
         first_attempt: attempts.iter().map(|a| a.time).min(),
         time: r.time,
+        mail_id: r.mail_id.clone(),
+        sender: message.sender.clone(),
+        client: message.origin.as_ref().and_then(|o| o.client.clone()),
+        note: r.note.clone(),
+        ..Evidence::default()
     }
 }
 
@@ -755,6 +932,240 @@ mod tests {
         assert_eq!(
             rule(&ev("4.9.9", None, "something odd", Some(State::Deferred))).rule,
             "unexplained"
+        );
+    }
+
+    /// One piece of evidence per catalogue row, and the row it must pick.
+    fn examples() -> Vec<(&'static str, Evidence)> {
+        let deferred = Some(State::Deferred);
+        let bounced = Some(State::Bounced);
+        let mut untracked = ev("2.0.0", Some(250), "250 ok", Some(State::Untracked));
+        untracked.peer = Some("csmwproxy1".into());
+        vec![
+            (
+                "expired",
+                ev(
+                    "4.4.1",
+                    None,
+                    "connect to x: Connection timed out",
+                    Some(State::Expired),
+                ),
+            ),
+            (
+                "held",
+                ev("", None, "milter triggers HOLD action", Some(State::Held)),
+            ),
+            (
+                "discarded",
+                ev(
+                    "",
+                    None,
+                    "milter triggers DISCARD action",
+                    Some(State::Discarded),
+                ),
+            ),
+            ("unknown_outcome", ev("", None, "", Some(State::Unknown))),
+            (
+                "forwarding_loop",
+                ev("5.4.6", None, "mail forwarding loop for x", bounced),
+            ),
+            (
+                "relay_denied",
+                ev(
+                    "4.7.1",
+                    Some(454),
+                    "454 4.7.1 <x>: Relay access denied",
+                    deferred,
+                ),
+            ),
+            (
+                "starttls_required",
+                ev(
+                    "5.7.0",
+                    Some(530),
+                    "530 5.7.0 Must issue a STARTTLS command first",
+                    bounced,
+                ),
+            ),
+            (
+                "tls_failure",
+                ev(
+                    "4.7.5",
+                    None,
+                    "Cannot start TLS: handshake failure",
+                    deferred,
+                ),
+            ),
+            (
+                "user_unknown",
+                ev("5.1.1", Some(550), "550 5.1.1 <x>: User unknown", bounced),
+            ),
+            (
+                "sender_domain_not_found",
+                ev(
+                    "4.1.8",
+                    Some(450),
+                    "450 4.1.8 <s@x.invalid>: Sender address rejected: Domain not found",
+                    Some(State::Rejected),
+                ),
+            ),
+            (
+                "lmtp_error",
+                ev(
+                    "4.2.0",
+                    Some(451),
+                    "451 4.2.0 <x> Internal error occurred",
+                    deferred,
+                ),
+            ),
+            (
+                "content_rejected",
+                ev(
+                    "5.7.1",
+                    Some(554),
+                    "554 5.7.1 Spam message rejected",
+                    bounced,
+                ),
+            ),
+            (
+                "next_hop_unreachable",
+                ev(
+                    "4.4.1",
+                    None,
+                    "connect to x[10.2.9.81]:25: Connection refused",
+                    deferred,
+                ),
+            ),
+            (
+                "service_unavailable",
+                ev(
+                    "4.3.2",
+                    Some(421),
+                    "421 4.3.2 Service shutting down",
+                    deferred,
+                ),
+            ),
+            ("untracked_handoff", untracked),
+            (
+                "rejected_before_queue",
+                ev("5.7.2", Some(554), "554 5.7.2 no", Some(State::Rejected)),
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_catalogue_row_has_an_example_that_picks_it() {
+        let examples = examples();
+        for row in CATALOGUE {
+            assert!(
+                examples.iter().any(|(id, _)| *id == row.id),
+                "no example for {}",
+                row.id
+            );
+        }
+        for (id, e) in &examples {
+            let d = rule(e);
+            assert_eq!(d.rule, *id, "{e:?}");
+            for text in [&d.cause, &d.next_step] {
+                assert!(
+                    !text.contains("  ") && !text.contains(" : "),
+                    "{id}: {text}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn held_and_discarded_say_where_the_mail_is() {
+        let mut held = ev("", None, "milter triggers HOLD action", Some(State::Held));
+        held.mail_id = Some("5C1D2E3F4A".into());
+        let d = rule(&held);
+        assert_eq!(
+            d.cause,
+            "maillist1 put grace@cs.example.edu on hold: milter triggers HOLD action"
+        );
+        assert!(
+            d.next_step.contains("postsuper -H 5C1D2E3F4A"),
+            "{}",
+            d.next_step
+        );
+        let d = rule(&ev(
+            "",
+            None,
+            "milter triggers DISCARD action",
+            Some(State::Discarded),
+        ));
+        assert_eq!(
+            d.cause,
+            "maillist1 accepted and discarded grace@cs.example.edu: milter triggers DISCARD action"
+        );
+        assert!(
+            d.next_step.contains("DISCARD rules on maillist1"),
+            "{}",
+            d.next_step
+        );
+    }
+
+    #[test]
+    fn an_unknown_outcome_says_what_the_trace_knows() {
+        let mut e = ev("", None, "", Some(State::Unknown));
+        e.note = Some("handed to mailer4 as 4A8C2C40E19, but mailer4's logs do not show it".into());
+        let d = rule(&e);
+        assert_eq!(
+            d.cause,
+            "handed to mailer4 as 4A8C2C40E19, but mailer4's logs do not show it"
+        );
+        e.note = None;
+        assert_eq!(
+            rule(&e).cause,
+            "no line on maillist1 says what became of grace@cs.example.edu"
+        );
+    }
+
+    #[test]
+    fn a_refusal_that_names_no_recipient_names_the_sender_or_the_client() {
+        let mut e = ev(
+            "5.7.1",
+            Some(550),
+            "550 5.7.1 Sender address blocked by local policy",
+            Some(State::Rejected),
+        );
+        e.address = String::new();
+        e.stage = Some("MAIL".into());
+        e.action = Some("milter-reject".into());
+        e.sender = Some(String::new());
+        e.client = Some("unknown[203.0.113.45]".into());
+        let d = rule(&e);
+        assert_eq!(d.rule, "rejected_before_queue");
+        assert_eq!(
+            d.cause,
+            "maillist1 refused the mail from <> (client unknown[203.0.113.45]) at MAIL before queueing: \
+             550 5.7.1 Sender address blocked by local policy"
+        );
+        assert!(
+            d.next_step.contains("did not pass a milter on maillist1"),
+            "{}",
+            d.next_step
+        );
+        e.sender = None;
+        assert!(rule(&e)
+            .cause
+            .contains("refused the client unknown[203.0.113.45] at MAIL"));
+    }
+
+    #[test]
+    fn the_fallback_leaves_out_what_was_not_logged() {
+        assert_eq!(
+            rule(&ev("4.9.9", None, "something odd", Some(State::Deferred))).cause,
+            "4.9.9 on maillist1: something odd"
+        );
+        assert_eq!(
+            rule(&ev("", None, "something odd", Some(State::Deferred))).cause,
+            "maillist1 logged for grace@cs.example.edu: something odd"
+        );
+        assert_eq!(
+            rule(&ev("", None, "", Some(State::Deferred))).cause,
+            "maillist1 logged no reply for grace@cs.example.edu"
         );
     }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, FixedOffset};
 
 use super::{Direction, Site, StepSpec};
-use crate::trace::{AttemptView, InstanceView, MessageTrace, RecipientOutcome, State};
+use crate::trace::{AttemptView, InstanceView, MessageTrace, RecipientOutcome, Refusal, State};
 
 pub fn at(text: &str) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(text).expect("a test time")
@@ -66,6 +66,28 @@ pub fn recipient(address: &str, state: State, host: &str, reply: &str) -> Recipi
         path: vec![host.to_string()],
         failed_hop: None,
         note: None,
+    }
+}
+
+/// The refusal of a message that names no recipient.
+pub fn refusal(
+    state: State,
+    host: &str,
+    mail_id: Option<&str>,
+    stage: &str,
+    reply: &str,
+) -> Refusal {
+    let (code, dsn) = codes(reply);
+    Refusal {
+        state,
+        host: host.to_string(),
+        mail_id: mail_id.map(str::to_string),
+        action: "reject".into(),
+        stage: stage.to_string(),
+        dsn,
+        smtp_code: code,
+        reply: reply.to_string(),
+        time: at("2026-11-17T14:18:30+08:00"),
     }
 }
 
