@@ -43,9 +43,14 @@ async fn audit_of_an_evening_matches_the_stories() {
         (bounce.dsn.as_str(), bounce.rule.as_str(), bounce.count),
         ("5.1.1", "user_unknown", 1)
     );
+    let example = &bounce.examples[0];
     assert_eq!(
-        bounce.examples,
-        ["<e2d4f6a8-1357-4b9c-8d0e-f1a2b3c4d5e6@cs.example.edu>"]
+        example.message_id.as_deref(),
+        Some("<e2d4f6a8-1357-4b9c-8d0e-f1a2b3c4d5e6@cs.example.edu>")
+    );
+    assert_eq!(
+        (example.sender.as_str(), example.recipient.as_deref()),
+        ("heidi@cs.example.edu", Some("nosuchuser@cs.example.edu"))
     );
     let reject = r
         .failures
@@ -56,6 +61,30 @@ async fn audit_of_an_evening_matches_the_stories() {
         (reject.dsn.as_str(), reject.rule.as_str(), reject.count),
         ("4.1.8", "sender_domain_not_found", 1)
     );
+    // a NOQUEUE refusal has no queue ID, but names who and what was refused
+    let refused = &reject.examples[0];
+    assert_eq!(
+        (
+            refused.host.as_str(),
+            refused.mail_id.as_deref(),
+            refused.sender.as_str(),
+            refused.recipient.as_deref()
+        ),
+        (
+            "csmx1",
+            None,
+            "spam@nonexistent.invalid",
+            Some("bob@cs.example.edu")
+        )
+    );
+    assert_eq!(
+        (refused.client_name.as_deref(), refused.client_ip.as_deref()),
+        (Some("unknown"), Some("198.51.100.7"))
+    );
+    assert!(refused
+        .reply
+        .starts_with("450 4.1.8 <spam@nonexistent.invalid>"));
+    assert_eq!(refused.dsn.as_deref(), Some("4.1.8"));
     assert_eq!(r.per_host["mailer4"].bounced, 1);
     assert_eq!(r.per_host["csmx1"].rejected, 1);
     // story 3 recovered from its deferrals: nothing is stuck at the end
@@ -110,6 +139,20 @@ async fn audit_of_an_evening_matches_the_stories() {
             "html lacks {title}"
         );
     }
+    // the rejections name who in every format
+    for column in ["where", "sender", "recipient", "client", "reply"] {
+        assert!(
+            markdown.contains(&format!(" {column} |")),
+            "markdown lacks {column}"
+        );
+        assert!(
+            html.contains(&format!("<th>{column}</th>")),
+            "html lacks {column}"
+        );
+    }
+    assert!(markdown.contains("| csmx1 NOQUEUE |  | spam@nonexistent.invalid | bob@cs.example.edu | unknown[198.51.100.7] | 450 4.1.8 "));
+    assert!(html.contains("<td>csmx1 NOQUEUE</td>"));
+    assert!(text.contains("- csmx1 NOQUEUE: from spam@nonexistent.invalid to bob@cs.example.edu, client unknown[198.51.100.7]"));
     assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
     assert_eq!(
         html.matches("<table>").count(),

@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, FixedOffset, Timelike, Utc};
 use serde::Serialize;
 
-use super::diagnosis::{evidence, explain};
-use super::{CheckStatus, MessageAnalysis, Site};
+use super::diagnosis::{evidence, explain, Evidence};
+use super::{sender_text, CheckStatus, MessageAnalysis, Site};
 use crate::trace::{MessageTrace, State};
 
 /// Per host (or cluster) counts.
@@ -37,7 +37,9 @@ pub struct Stuck {
     pub reply: String,
 }
 
-/// Bounces or refusals that share a cause.
+/// Bounces, expiries, refusals, holds or discards that share a cause: the
+/// same state, catalogue row, DSN and reply once addresses, hosts and IDs
+/// are masked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FailureClass {
     pub state: String,
@@ -45,7 +47,110 @@ pub struct FailureClass {
     pub rule: String,
     pub cause: String,
     pub count: usize,
-    pub examples: Vec<String>,
+    pub examples: Vec<FailureExample>,
+    /// The masked reply the class is keyed on.
+    #[serde(skip)]
+    pub pattern: String,
+}
+
+/// One member of a failure class: who it concerned and what was answered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailureExample {
+    /// Where it was refused, bounced, held or discarded.
+    pub host: String,
+    /// The queue ID there; null for a refusal before queueing (NOQUEUE).
+    pub mail_id: Option<String>,
+    pub message_id: Option<String>,
+    pub time: Option<DateTime<FixedOffset>>,
+    /// `<>` for the null sender, `unknown` when no line logged one.
+    pub sender: String,
+    /// Null when the message names no recipient (refused at CONNECT, HELO or MAIL).
+    pub recipient: Option<String>,
+    /// The client that handed the message to the site, as logged.
+    pub client_name: Option<String>,
+    pub client_ip: Option<String>,
+    /// The reply, with its SMTP code and DSN in front when it lacks them.
+    pub reply: String,
+    pub dsn: Option<String>,
+}
+
+/// How many examples a failure class keeps.
+const EXAMPLES: usize = 3;
+
+/// The failure classes the audit lists.
+fn listed(state: State) -> bool {
+    matches!(
+        state,
+        State::Bounced | State::Rejected | State::Expired | State::Held | State::Discarded
+    )
+}
+
+impl FailureExample {
+    fn of(m: &MessageTrace, e: &Evidence) -> Self {
+        let (client_name, client_ip) = match e.client.as_deref().map(split_client) {
+            Some((name, ip)) => (Some(name), ip),
+            None => (None, None),
+        };
+        FailureExample {
+            host: e.host.clone(),
+            mail_id: e.mail_id.clone(),
+            message_id: m.message_id.clone(),
+            time: e.time,
+            sender: sender_text(e.sender.as_deref()),
+            recipient: Some(e.address.clone()).filter(|a| !a.is_empty()),
+            client_name,
+            client_ip,
+            reply: reply_with_codes(e),
+            dsn: Some(e.dsn.clone()).filter(|d| !d.is_empty()),
+        }
+    }
+}
+
+/// `NAME[IP]` as name and IP; a bare name has no IP.
+fn split_client(client: &str) -> (String, Option<String>) {
+    match client.strip_suffix(']').and_then(|c| c.rsplit_once('[')) {
+        Some((name, ip)) => (name.to_string(), Some(ip.to_string())),
+        None => (client.to_string(), None),
+    }
+}
+
+/// The reply with the SMTP code and DSN in front when the text lacks them.
+fn reply_with_codes(e: &Evidence) -> String {
+    let reply = e.reply.trim();
+    let code = e.code.map(|c| c.to_string()).unwrap_or_default();
+    let front: Vec<&str> = [code.as_str(), e.dsn.as_str()]
+        .into_iter()
+        .filter(|c| !c.is_empty() && !reply.contains(c))
+        .collect();
+    match (front.is_empty(), reply.is_empty()) {
+        (true, _) => reply.to_string(),
+        (false, true) => front.join(" "),
+        (false, false) => format!("{} {reply}", front.join(" ")),
+    }
+}
+
+/// A reply with what varies from message to message masked: words with
+/// addresses, brackets or digits (but SMTP codes and DSNs) become `…`.
+fn reply_pattern(reply: &str) -> String {
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    // `550`, `5.1.1`, and the continuation form `550-5.1.1`
+    let code = |w: &str| {
+        w.split('-').filter(|p| !p.is_empty()).all(|p| {
+            (p.len() == 3 && digits(p)) || (p.split('.').count() == 3 && p.split('.').all(digits))
+        })
+    };
+    reply
+        .split_whitespace()
+        .map(|w| {
+            let varies = w.contains(['<', '[', '@']) || w.bytes().any(|b| b.is_ascii_digit());
+            if varies && !code(w) {
+                "…"
+            } else {
+                w
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A message whose path breaks the declared architecture.
@@ -141,29 +246,8 @@ impl AuditAccumulator {
     /// Counts one message and its analysis.
     pub fn add(&mut self, m: &MessageTrace, analysis: Option<&MessageAnalysis>) {
         self.messages += 1;
-        let name = |m: &MessageTrace| {
-            m.message_id
-                .clone()
-                .unwrap_or_else(|| "(not queued)".into())
-        };
         if let Some(a) = analysis {
-            *self
-                .per_direction
-                .entry(a.direction.as_str().to_string())
-                .or_insert(0) += 1;
-            for c in a
-                .checks
-                .iter()
-                .filter(|c| matches!(c.name, "path" | "loops" | "hop count" | "entry point"))
-            {
-                if c.status != CheckStatus::Pass {
-                    self.anomalies.push(Anomaly {
-                        message_id: m.message_id.clone(),
-                        check: c.name.to_string(),
-                        note: c.note.clone(),
-                    });
-                }
-            }
+            self.add_analysis(m, a);
         }
         for inst in &m.instances {
             self.per_host.entry(inst.host.clone()).or_default().received += 1;
@@ -180,99 +264,134 @@ impl AuditAccumulator {
         {
             self.per_host.entry(e.from.clone()).or_default().relayed_out += e.recipients.len();
         }
-        for r in &m.recipients {
+        self.add_outcomes(m);
+        self.add_failures(m);
+        self.add_delays(m);
+    }
+
+    /// The message's direction and the checks that break the architecture.
+    fn add_analysis(&mut self, m: &MessageTrace, a: &MessageAnalysis) {
+        *self
+            .per_direction
+            .entry(a.direction.as_str().to_string())
+            .or_insert(0) += 1;
+        for c in a
+            .checks
+            .iter()
+            .filter(|c| matches!(c.name, "path" | "loops" | "hop count" | "entry point"))
+        {
+            if c.status != CheckStatus::Pass {
+                self.anomalies.push(Anomaly {
+                    message_id: m.message_id.clone(),
+                    check: c.name.to_string(),
+                    note: c.note.clone(),
+                });
+            }
+        }
+    }
+
+    /// Each recipient's end (or the message's refusal when it names none)
+    /// counted on the inventory host that decided it; stuck mail listed.
+    fn add_outcomes(&mut self, m: &MessageTrace) {
+        let refused = m
+            .refused
+            .iter()
+            .filter(|_| m.recipients.is_empty())
+            .map(|f| (f.host.as_str(), f.state));
+        let ends = m.recipients.iter().map(|r| (r.host.as_str(), r.state));
+        for (host, state) in ends.chain(refused) {
+            if self.site.hosts.iter().any(|h| h == host) {
+                count(self.per_host.entry(host.to_string()).or_default(), state);
+            }
+        }
+        for r in m.recipients.iter().filter(|r| r.state == State::Deferred) {
             if !self.site.hosts.contains(&r.host) {
                 continue;
             }
-            let t = self.per_host.entry(r.host.clone()).or_default();
-            match r.state {
-                State::Delivered => t.delivered += 1,
-                State::Deferred => t.deferred += 1,
-                State::Bounced => t.bounced += 1,
-                State::Expired => t.expired += 1,
-                State::Rejected => t.rejected += 1,
-                State::Held | State::Discarded => t.held_or_discarded += 1,
-                State::Relayed | State::Untracked | State::Unknown => {}
-            }
-            if r.state == State::Deferred {
-                let age = m
-                    .first_seen
-                    .map(|f| (self.now - f.to_utc()).num_seconds())
-                    .unwrap_or(0);
-                if age >= self.stuck_after.as_secs() as i64 {
-                    self.stuck.push(Stuck {
-                        message_id: m.message_id.clone(),
-                        recipient: r.address.clone(),
-                        host: r.host.clone(),
-                        mail_id: r.mail_id.clone(),
-                        next_hop: m
-                            .edges
-                            .iter()
-                            .rev()
-                            .find(|e| e.from == r.host && e.recipients.contains(&r.address))
-                            .map(|e| e.to.clone()),
-                        age_secs: age,
-                        reply: r.reply.clone().unwrap_or_default(),
-                    });
-                }
+            let age = m
+                .first_seen
+                .map(|f| (self.now - f.to_utc()).num_seconds())
+                .unwrap_or(0);
+            if age >= self.stuck_after.as_secs() as i64 {
+                self.stuck.push(Stuck {
+                    message_id: m.message_id.clone(),
+                    recipient: r.address.clone(),
+                    host: r.host.clone(),
+                    mail_id: r.mail_id.clone(),
+                    next_hop: m
+                        .edges
+                        .iter()
+                        .rev()
+                        .find(|e| e.from == r.host && e.recipients.contains(&r.address))
+                        .map(|e| e.to.clone()),
+                    age_secs: age,
+                    reply: r.reply.clone().unwrap_or_default(),
+                });
             }
         }
+    }
+
+    /// Each bounce, expiry, refusal, hold or discard, in the class of its cause.
+    fn add_failures(&mut self, m: &MessageTrace) {
         for e in evidence(m).into_iter().filter(|e| !e.recovered) {
-            let Some(state) = e
-                .state
-                .filter(|s| matches!(s, State::Bounced | State::Rejected | State::Expired))
-            else {
+            let Some(state) = e.state.filter(|s| listed(*s)) else {
                 continue;
             };
             let d = explain(&e, &self.site);
-            let key_rule = d.rule.to_string();
-            match self
-                .failures
-                .iter_mut()
-                .find(|f| f.rule == key_rule && f.dsn == e.dsn && f.state == state.as_str())
-            {
+            let pattern = reply_pattern(&e.reply);
+            let example = FailureExample::of(m, &e);
+            match self.failures.iter_mut().find(|f| {
+                f.rule == d.rule
+                    && f.dsn == e.dsn
+                    && f.state == state.as_str()
+                    && f.pattern == pattern
+            }) {
                 Some(f) => {
                     f.count += 1;
-                    if f.examples.len() < 3 && !f.examples.contains(&name(m)) {
-                        f.examples.push(name(m));
+                    if f.examples.len() < EXAMPLES {
+                        f.examples.push(example);
                     }
                 }
                 None => self.failures.push(FailureClass {
                     state: state.as_str().to_string(),
                     dsn: e.dsn.clone(),
-                    rule: key_rule,
+                    rule: d.rule.to_string(),
                     cause: d.cause,
                     count: 1,
-                    examples: vec![name(m)],
+                    examples: vec![example],
+                    pattern,
                 }),
             }
         }
-        if let (Some(first), Some(last)) = (
+    }
+
+    /// End-to-end delay, the slowest messages and the volume per hour.
+    fn add_delays(&mut self, m: &MessageTrace) {
+        let (Some(first), Some(last)) = (
             m.first_seen,
             m.recipients.iter().filter_map(|r| r.time).max(),
-        ) {
-            let seconds = (last - first).num_milliseconds().max(0) as f64 / 1000.0;
-            self.total_delays.push(seconds);
-            if self.slowest.len() < SLOWEST
-                || self.slowest.last().is_some_and(|(s, _)| seconds > *s)
-            {
-                self.slowest.push((seconds, name(m)));
-                self.slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
-                self.slowest.truncate(SLOWEST);
-            }
-            let hour = first
-                .to_utc()
-                .with_minute(0)
-                .and_then(|t| t.with_second(0))
-                .unwrap_or(first.to_utc());
-            let entry = m.nodes.first().cloned().unwrap_or_default();
-            *self
-                .volume
-                .entry(hour.format("%Y-%m-%dT%H:00Z").to_string())
-                .or_default()
-                .entry(entry)
-                .or_insert(0) += 1;
+        ) else {
+            return;
+        };
+        let seconds = (last - first).num_milliseconds().max(0) as f64 / 1000.0;
+        self.total_delays.push(seconds);
+        if self.slowest.len() < SLOWEST || self.slowest.last().is_some_and(|(s, _)| seconds > *s) {
+            self.slowest.push((seconds, name(m)));
+            self.slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+            self.slowest.truncate(SLOWEST);
         }
+        let hour = first
+            .to_utc()
+            .with_minute(0)
+            .and_then(|t| t.with_second(0))
+            .unwrap_or(first.to_utc());
+        let entry = m.nodes.first().cloned().unwrap_or_default();
+        *self
+            .volume
+            .entry(hour.format("%Y-%m-%dT%H:00Z").to_string())
+            .or_default()
+            .entry(entry)
+            .or_insert(0) += 1;
     }
 
     /// The report of every message added; the accumulator is left empty.
@@ -314,6 +433,32 @@ impl AuditAccumulator {
     }
 }
 
+/// A message as a report names it: its Message-ID, else its queue ID and
+/// host, else the host that refused it before queueing.
+fn name(m: &MessageTrace) -> String {
+    if let Some(id) = &m.message_id {
+        return id.clone();
+    }
+    match (m.instances.first(), m.nodes.first()) {
+        (Some(i), _) => format!("{} on {}", i.mail_id, i.host),
+        (None, Some(host)) => format!("NOQUEUE on {host}"),
+        (None, None) => "(no ID)".to_string(),
+    }
+}
+
+/// Counts one end in a host's totals.
+fn count(t: &mut Totals, state: State) {
+    match state {
+        State::Delivered => t.delivered += 1,
+        State::Deferred => t.deferred += 1,
+        State::Bounced => t.bounced += 1,
+        State::Expired => t.expired += 1,
+        State::Rejected => t.rejected += 1,
+        State::Held | State::Discarded => t.held_or_discarded += 1,
+        State::Relayed | State::Untracked | State::Unknown => {}
+    }
+}
+
 /// Nearest-rank percentiles.
 pub fn percentiles(mut values: Vec<f64>) -> Percentiles {
     if values.is_empty() {
@@ -333,6 +478,166 @@ pub fn percentiles(mut values: Vec<f64>) -> Percentiles {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::analyze_message;
+    use crate::analyze::testing::{message, recipient, refusal, site};
+
+    fn report(messages: &[MessageTrace]) -> AuditReport {
+        let site = site();
+        let analyses: Vec<MessageAnalysis> =
+            messages.iter().map(|m| analyze_message(m, &site)).collect();
+        audit(
+            messages,
+            &analyses,
+            &site,
+            Utc::now(),
+            Duration::from_secs(3600),
+        )
+    }
+
+    /// A NOQUEUE refusal at RCPT on h2, as smtpd logs it.
+    fn refused_at_rcpt(to: &str, reply: &str) -> MessageTrace {
+        let mut m = message(
+            Some("billing@secure-pay.example.com"),
+            "h2",
+            Some("mail.hosting.example.net[198.51.100.120]"),
+        );
+        let mut r = recipient(to, State::Rejected, "h2", reply);
+        r.mail_id = None;
+        m.recipients = vec![r];
+        m
+    }
+
+    #[test]
+    fn a_refusal_before_queueing_names_sender_recipient_client_reply_and_dsn() {
+        let reply =
+            "554 5.7.1 <billing@secure-pay.example.com>: Sender address rejected: Access denied";
+        let r = report(&[refused_at_rcpt("ines@example.edu", reply)]);
+        let e = &r.failures[0].examples[0];
+        assert_eq!(
+            (
+                e.host.as_str(),
+                e.mail_id.as_deref(),
+                e.message_id.as_deref()
+            ),
+            ("h2", None, None)
+        );
+        assert_eq!(
+            (e.sender.as_str(), e.recipient.as_deref()),
+            ("billing@secure-pay.example.com", Some("ines@example.edu"))
+        );
+        assert_eq!(
+            (e.client_name.as_deref(), e.client_ip.as_deref()),
+            (Some("mail.hosting.example.net"), Some("198.51.100.120"))
+        );
+        assert_eq!((e.reply.as_str(), e.dsn.as_deref()), (reply, Some("5.7.1")));
+        assert_eq!(r.per_host["h2"].rejected, 1);
+    }
+
+    #[test]
+    fn refusals_group_by_cause_not_by_who_was_refused() {
+        let denied = |to: &str| format!("554 5.7.1 <{to}>: Relay access denied");
+        let sender =
+            "554 5.7.1 <billing@secure-pay.example.com>: Sender address rejected: Access denied";
+        let r = report(&[
+            refused_at_rcpt("a@bank.example.org", &denied("a@bank.example.org")),
+            refused_at_rcpt("b@bank.example.org", &denied("b@bank.example.org")),
+            refused_at_rcpt("ines@example.edu", sender),
+        ]);
+        let counts: Vec<(usize, &str)> = r
+            .failures
+            .iter()
+            .map(|f| (f.count, f.examples[0].reply.as_str()))
+            .collect();
+        assert_eq!(
+            counts,
+            [(2, denied("a@bank.example.org").as_str()), (1, sender)]
+        );
+        let recipients: Vec<_> = r.failures[0]
+            .examples
+            .iter()
+            .map(|e| e.recipient.as_deref())
+            .collect();
+        assert_eq!(
+            recipients,
+            [Some("a@bank.example.org"), Some("b@bank.example.org")]
+        );
+    }
+
+    #[test]
+    fn refusals_without_recipients_holds_and_discards_are_listed_with_their_sender() {
+        let mut connect = message(None, "h2", Some("unknown[203.0.113.66]"));
+        let reply = "554 5.7.1 <unknown[203.0.113.66]>: Client host rejected: Access denied";
+        connect.refused = Some(refusal(State::Rejected, "h2", None, "CONNECT", reply));
+        let mut held = message(Some(""), "h1", None);
+        held.refused = Some(refusal(
+            State::Held,
+            "h1",
+            Some("3F2A1B9C0D"),
+            "header",
+            "held for review",
+        ));
+        let mut discarded = message(Some("kim@example.edu"), "h1", None);
+        discarded.recipients = vec![recipient(
+            "pia@example.edu",
+            State::Discarded,
+            "h1",
+            "milter triggers DISCARD action",
+        )];
+        let r = report(&[connect, held, discarded]);
+        // one class each, by rule name: state, rule, and who
+        let listed: Vec<String> = r
+            .failures
+            .iter()
+            .map(|f| {
+                let e = &f.examples[0];
+                let to = e.recipient.as_deref().unwrap_or("-");
+                let ip = e.client_ip.as_deref().unwrap_or("-");
+                format!("{} {}: {} → {to} ({ip})", f.state, f.rule, e.sender)
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                "discarded discarded: kim@example.edu → pia@example.edu (-)",
+                "held held: <> → - (-)",
+                "rejected rejected_before_queue: unknown → - (203.0.113.66)",
+            ]
+        );
+        assert_eq!(
+            r.failures[1].examples[0].mail_id.as_deref(),
+            Some("3F2A1B9C0D")
+        );
+        assert_eq!(
+            (
+                r.per_host["h2"].rejected,
+                r.per_host["h1"].held_or_discarded
+            ),
+            (1, 2)
+        );
+    }
+
+    #[test]
+    fn a_reply_gets_its_codes_in_front_when_the_line_had_them_apart() {
+        let mut e = Evidence {
+            code: Some(550),
+            dsn: "5.7.1".into(),
+            reply: "Spam message rejected".into(),
+            ..Evidence::default()
+        };
+        assert_eq!(reply_with_codes(&e), "550 5.7.1 Spam message rejected");
+        e.reply = "5.7.1 Spam message rejected".into();
+        assert_eq!(reply_with_codes(&e), "550 5.7.1 Spam message rejected");
+        e.code = None;
+        assert_eq!(reply_with_codes(&e), "5.7.1 Spam message rejected");
+    }
+
+    #[test]
+    fn a_reply_pattern_masks_what_varies_and_keeps_the_codes() {
+        assert_eq!(
+            reply_pattern("host mx.example.org[192.0.2.77] said: 550-5.1.1 <x@example.org>: User unknown, id=03313-04"),
+            "host … said: 550-5.1.1 … User unknown, …"
+        );
+    }
 
     #[test]
     fn nearest_rank_percentiles() {

@@ -12,8 +12,8 @@ mod route;
 mod testing;
 
 pub use audit::{
-    audit, percentiles, Anomaly, AuditAccumulator, AuditReport, FailureClass, Percentiles, Stuck,
-    Totals,
+    audit, percentiles, Anomaly, AuditAccumulator, AuditReport, FailureClass, FailureExample,
+    Percentiles, Stuck, Totals,
 };
 pub use checks::{check_message, path_of, reached_path, Check, CheckStatus};
 pub use diagnosis::{diagnose, Diagnosis, CATALOGUE};

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
 
-use crate::analyze::Totals;
+use crate::analyze::{AuditReport, FailureClass, FailureExample, Totals};
 use crate::engine::AuditRun;
 
 /// One titled table.
@@ -15,6 +15,9 @@ struct Section {
     headers: Vec<&'static str>,
     rows: Vec<Vec<String>>,
     empty: &'static str,
+    /// When set, the text layout of the rows: one block per row group
+    /// instead of a table too wide for a mail.
+    lines: Vec<String>,
 }
 
 fn totals_row(name: &str, t: &Totals) -> Vec<String> {
@@ -49,156 +52,266 @@ const TOTALS: [&str; 9] = [
     "held/discarded",
 ];
 
-fn sections(run: &AuditRun) -> Vec<Section> {
-    let r = &run.report;
-    let mut out = Vec::new();
-    out.push(Section {
-        title: "Totals per cluster".into(),
-        headers: TOTALS.to_vec(),
-        rows: r
-            .per_cluster
-            .iter()
-            .map(|(n, t)| totals_row(n, t))
-            .collect(),
-        empty: "no clusters",
-    });
-    out.push(Section {
-        title: "Totals per host".into(),
-        headers: TOTALS.to_vec(),
-        rows: r.per_host.iter().map(|(n, t)| totals_row(n, t)).collect(),
-        empty: "no mail",
-    });
-    out.push(Section {
-        title: "Messages per direction".into(),
-        headers: vec!["direction", "messages"],
-        rows: r
-            .per_direction
-            .iter()
-            .map(|(d, n)| vec![d.clone(), n.to_string()])
-            .collect(),
-        empty: "no mail",
-    });
-    out.push(Section {
-        title: "Stuck mail".into(),
-        headers: vec!["recipient", "host", "queue ID", "next hop", "age", "reply"],
-        rows: r
-            .stuck
-            .iter()
-            .map(|s| {
-                vec![
-                    s.recipient.clone(),
-                    s.host.clone(),
-                    s.mail_id.clone().unwrap_or_default(),
-                    s.next_hop.clone().unwrap_or_default(),
-                    crate::time::format_duration(std::time::Duration::from_secs(
-                        s.age_secs.max(0) as u64
-                    )),
-                    s.reply.clone(),
-                ]
-            })
-            .collect(),
-        empty: "nothing stuck",
-    });
-    out.push(Section {
-        title: "Bounces and rejections by cause".into(),
-        headers: vec!["count", "state", "dsn", "cause", "examples"],
-        rows: r
-            .failures
-            .iter()
-            .map(|f| {
+const FAILURES: [&str; 10] = [
+    "count",
+    "state",
+    "dsn",
+    "cause",
+    "where",
+    "message",
+    "sender",
+    "recipient",
+    "client",
+    "reply",
+];
+
+/// One row per example of a class; the class's count, state, DSN and cause
+/// on its first row only.
+fn failure_rows(f: &FailureClass) -> Vec<Vec<String>> {
+    f.examples
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let class = if i == 0 {
                 vec![
                     f.count.to_string(),
                     f.state.clone(),
                     f.dsn.clone(),
                     f.cause.clone(),
-                    f.examples.join(", "),
                 ]
-            })
-            .collect(),
-        empty: "none",
-    });
-    out.push(Section {
-        title: "Path anomalies".into(),
-        headers: vec!["message", "check", "note"],
-        rows: r
-            .anomalies
-            .iter()
-            .map(|a| {
-                vec![
-                    a.message_id.clone().unwrap_or_default(),
-                    a.check.clone(),
-                    a.note.clone(),
-                ]
-            })
-            .collect(),
-        empty: "none",
-    });
-    out.push(Section {
-        title: "Flow conservation".into(),
-        headers: vec!["cluster", "flows", "outcomes", "problems"],
-        rows: run
-            .flows
-            .iter()
-            .map(|f| {
-                let outcomes: Vec<String> =
-                    f.counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
-                vec![
-                    f.cluster.clone(),
-                    f.total.to_string(),
-                    outcomes.join(", "),
-                    f.problems.to_string(),
-                ]
-            })
-            .collect(),
-        empty: "no clusters",
-    });
-    let p = |x: &crate::analyze::Percentiles| {
+            } else {
+                vec![String::new(); 4]
+            };
+            let example = [
+                place(e),
+                e.message_id.clone().unwrap_or_default(),
+                e.sender.clone(),
+                e.recipient.clone().unwrap_or_else(|| "(none)".to_string()),
+                client(e),
+                e.reply.clone(),
+            ];
+            class.into_iter().chain(example).collect()
+        })
+        .collect()
+}
+
+/// A class as text: its count, state, DSN and cause, then each example
+/// (where, sender, recipient, client) over its reply.
+fn failure_lines(f: &FailureClass) -> Vec<String> {
+    let dsn = if f.dsn.is_empty() { "no DSN" } else { &f.dsn };
+    let mut lines = vec![format!("{} {}, {dsn}: {}", f.count, f.state, f.cause)];
+    for e in &f.examples {
+        let to = e.recipient.as_deref().unwrap_or("(no recipient)");
+        let message = e
+            .message_id
+            .as_deref()
+            .map(|m| format!(" {m}"))
+            .unwrap_or_default();
+        lines.push(format!(
+            "  - {}{message}: from {} to {to}, client {}",
+            place(e),
+            e.sender,
+            client(e)
+        ));
+        lines.push(format!("    {}", e.reply));
+    }
+    lines
+}
+
+/// `HOST QUEUEID`, or `HOST NOQUEUE` for a refusal before queueing.
+fn place(e: &FailureExample) -> String {
+    format!("{} {}", e.host, e.mail_id.as_deref().unwrap_or("NOQUEUE"))
+}
+
+/// `NAME[IP]` as logged, or `(none)` for locally submitted mail.
+fn client(e: &FailureExample) -> String {
+    match (&e.client_name, &e.client_ip) {
+        (Some(name), Some(ip)) => format!("{name}[{ip}]"),
+        (Some(name), None) => name.clone(),
+        (None, _) => "(none)".to_string(),
+    }
+}
+
+impl Section {
+    /// A section laid out as a table in every format.
+    fn table(
+        title: &str,
+        headers: Vec<&'static str>,
+        rows: Vec<Vec<String>>,
+        empty: &'static str,
+    ) -> Section {
+        Section {
+            title: title.to_string(),
+            headers,
+            rows,
+            empty,
+            lines: Vec::new(),
+        }
+    }
+}
+
+fn sections(run: &AuditRun) -> Vec<Section> {
+    let r = &run.report;
+    let mut out = totals_sections(r);
+    out.extend(problem_sections(run));
+    out.extend(delay_sections(r));
+    out.push(health_section(run));
+    out
+}
+
+fn totals_sections(r: &AuditReport) -> Vec<Section> {
+    let directions = r
+        .per_direction
+        .iter()
+        .map(|(d, n)| vec![d.clone(), n.to_string()])
+        .collect();
+    vec![
+        Section::table(
+            "Totals per cluster",
+            TOTALS.to_vec(),
+            r.per_cluster
+                .iter()
+                .map(|(n, t)| totals_row(n, t))
+                .collect(),
+            "no clusters",
+        ),
+        Section::table(
+            "Totals per host",
+            TOTALS.to_vec(),
+            r.per_host.iter().map(|(n, t)| totals_row(n, t)).collect(),
+            "no mail",
+        ),
+        Section::table(
+            "Messages per direction",
+            vec!["direction", "messages"],
+            directions,
+            "no mail",
+        ),
+    ]
+}
+
+/// Stuck mail, failures by cause, path anomalies and flow conservation.
+fn problem_sections(run: &AuditRun) -> Vec<Section> {
+    let r = &run.report;
+    let stuck = r
+        .stuck
+        .iter()
+        .map(|s| {
+            let age = std::time::Duration::from_secs(s.age_secs.max(0) as u64);
+            vec![
+                s.recipient.clone(),
+                s.host.clone(),
+                s.mail_id.clone().unwrap_or_default(),
+                s.next_hop.clone().unwrap_or_default(),
+                crate::time::format_duration(age),
+                s.reply.clone(),
+            ]
+        })
+        .collect();
+    let anomalies = r
+        .anomalies
+        .iter()
+        .map(|a| {
+            let id = a.message_id.clone().unwrap_or_default();
+            vec![id, a.check.clone(), a.note.clone()]
+        })
+        .collect();
+    let flows = run
+        .flows
+        .iter()
+        .map(|f| {
+            let outcomes: Vec<String> = f.counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            vec![
+                f.cluster.clone(),
+                f.total.to_string(),
+                outcomes.join(", "),
+                f.problems.to_string(),
+            ]
+        })
+        .collect();
+    vec![
+        Section::table(
+            "Stuck mail",
+            vec!["recipient", "host", "queue ID", "next hop", "age", "reply"],
+            stuck,
+            "nothing stuck",
+        ),
+        Section {
+            lines: r.failures.iter().flat_map(failure_lines).collect(),
+            ..Section::table(
+                "Bounces and rejections by cause",
+                FAILURES.to_vec(),
+                r.failures.iter().flat_map(failure_rows).collect(),
+                "none",
+            )
+        },
+        Section::table(
+            "Path anomalies",
+            vec!["message", "check", "note"],
+            anomalies,
+            "none",
+        ),
+        Section::table(
+            "Flow conservation",
+            vec!["cluster", "flows", "outcomes", "problems"],
+            flows,
+            "no clusters",
+        ),
+    ]
+}
+
+fn delay_sections(r: &AuditReport) -> Vec<Section> {
+    let p = |name: &str, x: &crate::analyze::Percentiles| {
         vec![
+            name.to_string(),
             x.count.to_string(),
             format!("{:.1}", x.p50),
             format!("{:.1}", x.p95),
             format!("{:.1}", x.max),
         ]
     };
-    out.push(Section {
-        title: "Delays (seconds)".into(),
-        headers: vec!["", "count", "p50", "p95", "max"],
-        rows: vec![
-            [vec!["per hop".to_string()], p(&r.hop_delay)].concat(),
-            [vec!["end to end".to_string()], p(&r.total_delay)].concat(),
-        ],
-        empty: "",
-    });
-    out.push(Section {
-        title: "Slowest messages".into(),
-        headers: vec!["message", "seconds"],
-        rows: r
-            .slowest
-            .iter()
-            .map(|(m, s)| vec![m.clone(), format!("{s:.1}")])
-            .collect(),
-        empty: "none",
-    });
-    out.push(Section {
-        title: "Collection health".into(),
-        headers: vec!["host", "searched", "files", "skipped", "bytes", "error"],
-        rows: run
-            .hosts
-            .iter()
-            .map(|h| {
-                vec![
-                    h.name.clone(),
-                    h.searched.to_string(),
-                    h.files.to_string(),
-                    h.files_skipped.to_string(),
-                    h.bytes_searched.to_string(),
-                    h.error.clone().unwrap_or_default(),
-                ]
-            })
-            .collect(),
-        empty: "no hosts",
-    });
-    out
+    let slowest = r
+        .slowest
+        .iter()
+        .map(|(m, s)| vec![m.clone(), format!("{s:.1}")])
+        .collect();
+    vec![
+        Section::table(
+            "Delays (seconds)",
+            vec!["", "count", "p50", "p95", "max"],
+            vec![p("per hop", &r.hop_delay), p("end to end", &r.total_delay)],
+            "",
+        ),
+        Section::table(
+            "Slowest messages",
+            vec!["message", "seconds"],
+            slowest,
+            "none",
+        ),
+    ]
+}
+
+fn health_section(run: &AuditRun) -> Section {
+    let rows = run
+        .hosts
+        .iter()
+        .map(|h| {
+            vec![
+                h.name.clone(),
+                h.searched.to_string(),
+                h.files.to_string(),
+                h.files_skipped.to_string(),
+                h.bytes_searched.to_string(),
+                h.error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    Section::table(
+        "Collection health",
+        vec!["host", "searched", "files", "skipped", "bytes", "error"],
+        rows,
+        "no hosts",
+    )
 }
 
 fn header(run: &AuditRun) -> Vec<String> {
@@ -233,6 +346,12 @@ pub fn audit_text(run: &AuditRun) -> String {
         let _ = writeln!(out, "\n{}", s.title);
         if s.rows.is_empty() {
             let _ = writeln!(out, "  {}", s.empty);
+            continue;
+        }
+        if !s.lines.is_empty() {
+            for l in &s.lines {
+                let _ = writeln!(out, "  {l}");
+            }
             continue;
         }
         let mut table = Table::new();
@@ -378,4 +497,86 @@ pub fn audit_html(run: &AuditRun) -> String {
     }
     out.push_str("\n</body></html>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(
+        sender: &str,
+        recipient: Option<&str>,
+        client: Option<(&str, &str)>,
+    ) -> FailureExample {
+        FailureExample {
+            host: "mx2".into(),
+            mail_id: None,
+            message_id: None,
+            time: None,
+            sender: sender.into(),
+            recipient: recipient.map(str::to_string),
+            client_name: client.map(|(n, _)| n.to_string()),
+            client_ip: client.map(|(_, ip)| ip.to_string()),
+            reply: "554 5.7.1 Access denied".into(),
+            dsn: Some("5.7.1".into()),
+        }
+    }
+
+    fn class() -> FailureClass {
+        FailureClass {
+            state: "rejected".into(),
+            dsn: "5.7.1".into(),
+            rule: "rejected_before_queue".into(),
+            cause: "mx2 refused it".into(),
+            count: 2,
+            examples: vec![
+                example(
+                    "<>",
+                    Some("ines@example.edu"),
+                    Some(("mail.example.net", "198.51.100.120")),
+                ),
+                example("unknown", None, Some(("unknown", "203.0.113.66"))),
+            ],
+            pattern: String::new(),
+        }
+    }
+
+    #[test]
+    fn each_example_is_a_row_and_the_class_heads_the_first() {
+        let rows = failure_rows(&class());
+        assert_eq!(
+            rows[0],
+            [
+                "2",
+                "rejected",
+                "5.7.1",
+                "mx2 refused it",
+                "mx2 NOQUEUE",
+                "",
+                "<>",
+                "ines@example.edu",
+                "mail.example.net[198.51.100.120]",
+                "554 5.7.1 Access denied"
+            ]
+        );
+        assert_eq!(rows[1][..4], ["", "", "", ""]);
+        assert_eq!(
+            rows[1][6..9],
+            ["unknown", "(none)", "unknown[203.0.113.66]"]
+        );
+    }
+
+    #[test]
+    fn as_text_a_class_is_a_block_with_who_over_each_reply() {
+        assert_eq!(
+            failure_lines(&class()),
+            [
+                "2 rejected, 5.7.1: mx2 refused it",
+                "  - mx2 NOQUEUE: from <> to ines@example.edu, client mail.example.net[198.51.100.120]",
+                "    554 5.7.1 Access denied",
+                "  - mx2 NOQUEUE: from unknown to (no recipient), client unknown[203.0.113.66]",
+                "    554 5.7.1 Access denied",
+            ]
+        );
+    }
 }
