@@ -289,6 +289,26 @@ pub const CATALOGUE: &[Rule] = &[
         },
     },
     Rule {
+        id: "mailbox_full",
+        applies: |e| {
+            e.dsn == "5.2.2"
+                || e.dsn == "4.2.2"
+                || reply_has(e, "quota exceeded")
+                || reply_has(e, "mailbox full")
+                || reply_has(e, "over quota")
+        },
+        explain: |e, _| {
+            (
+                format!("{}'s mailbox at {} is full ({})", subject(e), peer(e), e.dsn),
+                format!(
+                    "ask the owner of {} to make room, or raise the quota on {}; a 4.2.2 is retried until the queue lifetime ends",
+                    subject(e),
+                    peer(e)
+                ),
+            )
+        },
+    },
+    Rule {
         id: "lmtp_error",
         applies: |e| e.code == Some(451) && (e.dsn == "4.2.0" || reply_has(e, "lmtp")),
         explain: |e, _| {
@@ -965,6 +985,15 @@ mod tests {
                 ),
             ),
             ("unknown_outcome", ev("", None, "", Some(State::Unknown))),
+            (
+                "mailbox_full",
+                ev(
+                    "5.2.2",
+                    Some(552),
+                    "host mbox[private/dovecot-lmtp] said: 552 5.2.2 <grace@cs.example.edu> Quota exceeded (mailbox for user is full) (in reply to end of DATA command)",
+                    bounced,
+                ),
+            ),
             (
                 "forwarding_loop",
                 ev("5.4.6", None, "mail forwarding loop for x", bounced),
