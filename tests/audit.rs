@@ -192,14 +192,16 @@ fn steady_text(text: &str) -> String {
     ms.replace_all(&text, "$1[ms]$2").into_owned()
 }
 
-/// The JSON report without the moment it was made, the search timings and
-/// how many queue stays were held at once (it depends on arrival order).
+/// The JSON report without the moment it was made, the search timings,
+/// how many queue stays were held at once (it depends on arrival order)
+/// and the demo site's temporary directory.
 fn steady_json(mut json: serde_json::Value) -> serde_json::Value {
     json["generated"] = "[time]".into();
     json["peak_instances"] = "[count]".into();
     if let Some(hosts) = json["hosts"].as_array_mut() {
         for h in hosts {
             h["elapsed_ms"] = "[ms]".into();
+            common::steady_log_paths(h);
         }
     }
     json

@@ -19,7 +19,8 @@ pub use ingest::Parsed;
 pub use query::{run_query, MailLines, QueryHost, QueryRequest, QueryRun};
 pub use site::site_of;
 pub use trace::{
-    run_trace, HostSummary, QueryEcho, RoundStat, Stats, TraceRequest, TraceRun, MAX_ROUNDS,
+    run_trace, HostSummary, LogFile, QueryEcho, RoundStat, Stats, TraceRequest, TraceRun,
+    MAX_ROUNDS,
 };
 
 use serde::Serialize;

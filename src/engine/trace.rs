@@ -6,13 +6,14 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::directory::InventoryDirectory;
 use super::ingest::{ParseSink, Parsed};
 use super::{Progress, WindowView};
 use crate::analyze::{analyze, overall, MessageAnalysis};
-use crate::collect::{Collector, HostReport};
+use crate::collect::{Collector, FileState, HostReport};
 use crate::plan::SearchRequest;
 use crate::time::Window;
 use crate::trace::{correlate, next_searches, Record, Trace};
@@ -69,16 +70,33 @@ pub struct QueryEcho {
 pub struct HostSummary {
     pub name: String,
     pub searched: bool,
+    /// Files searched in at least one round.
     pub files: usize,
+    /// Files listed but never searched (see `log_files` for which).
     pub files_skipped: usize,
+    /// Bytes of the files searched, each file counted once however many
+    /// rounds and passes read it.
     pub bytes_searched: u64,
     pub lines: u64,
     pub elapsed_ms: u64,
     pub error: Option<String>,
+    /// Every log file listed, with what the run did with it.
+    pub log_files: Vec<LogFile>,
+}
+
+/// One log file of a host over the whole run: searched when any round
+/// searched it, else how the last round that listed it treated it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogFile {
+    pub path: String,
+    pub mtime: DateTime<Utc>,
+    pub size: u64,
+    pub state: FileState,
 }
 
 impl HostSummary {
-    pub(super) fn new(name: &str) -> Self {
+    /// A host not searched (yet).
+    pub fn new(name: &str) -> Self {
         HostSummary {
             name: name.to_string(),
             searched: false,
@@ -88,6 +106,7 @@ impl HostSummary {
             lines: 0,
             elapsed_ms: 0,
             error: None,
+            log_files: Vec::new(),
         }
     }
 }
@@ -421,26 +440,47 @@ pub(super) fn merge(summaries: &mut BTreeMap<String, HostSummary>, reports: &[Ho
             .entry(r.host.clone())
             .or_insert_with(|| HostSummary::new(&r.host));
         s.searched = true;
-        let mut searched: Vec<&str> = Vec::new();
-        let mut listed: Vec<&str> = Vec::new();
         for f in &r.files {
-            if !listed.contains(&f.path.as_str()) {
-                listed.push(&f.path);
-            }
-            if f.state == crate::collect::FileState::Searched
-                && !searched.contains(&f.path.as_str())
-            {
-                searched.push(&f.path);
-            }
+            note_file(&mut s.log_files, f);
         }
-        s.files = s.files.max(searched.len());
-        s.files_skipped = s.files_skipped.max(listed.len() - searched.len());
-        s.bytes_searched += r.bytes_searched;
+        let searched = s
+            .log_files
+            .iter()
+            .filter(|f| f.state == FileState::Searched);
+        s.files = searched.clone().count();
+        s.bytes_searched = searched.map(|f| f.size).sum();
+        s.files_skipped = s.log_files.len() - s.files;
         s.lines += r.lines;
         s.elapsed_ms += r.elapsed.as_millis() as u64;
         if r.error.is_some() {
             s.error = r.error.clone();
         }
+    }
+}
+
+/// Adds one listing of a file: the latest listing's mtime and size win, and a file
+/// searched once stays searched (a file the host cannot decompress says so
+/// rather than skipped).
+fn note_file(files: &mut Vec<LogFile>, f: &crate::collect::FileInfo) {
+    let rank = |s: FileState| match s {
+        FileState::Searched => 2,
+        FileState::NoTool => 1,
+        FileState::Skipped => 0,
+    };
+    match files.iter_mut().find(|known| known.path == f.path) {
+        Some(known) => {
+            known.mtime = f.mtime;
+            known.size = f.size;
+            if rank(f.state) > rank(known.state) {
+                known.state = f.state;
+            }
+        }
+        None => files.push(LogFile {
+            path: f.path.clone(),
+            mtime: f.mtime,
+            size: f.size,
+            state: f.state,
+        }),
     }
 }
 
@@ -460,5 +500,66 @@ fn explain_failures(trace: &mut Trace, summaries: &BTreeMap<String, HostSummary>
         if let Some(error) = failed(&r.host) {
             r.note = Some(format!("{} could not be searched: {error}", r.host));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::FileInfo;
+
+    fn file(path: &str, size: u64, state: FileState, pass: u8) -> FileInfo {
+        FileInfo {
+            path: path.into(),
+            mtime: DateTime::from_timestamp(1_000_000, 0).unwrap_or_default(),
+            size,
+            state,
+            pass,
+        }
+    }
+
+    fn report(files: Vec<FileInfo>) -> HostReport {
+        let bytes = files
+            .iter()
+            .filter(|f| f.state == FileState::Searched)
+            .map(|f| f.size)
+            .sum();
+        HostReport {
+            host: "h1".into(),
+            files,
+            bytes_searched: bytes,
+            lines: 1,
+            elapsed: Duration::from_millis(5),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_file_read_by_several_rounds_and_passes_counts_once() {
+        let round1 = report(vec![
+            file("/l/maillog", 1000, FileState::Searched, 1),
+            file("/l/maillog.1", 500, FileState::Skipped, 1),
+            file("/l/maillog", 1000, FileState::Searched, 2),
+        ]);
+        let round2 = report(vec![
+            file("/l/maillog", 1200, FileState::Searched, 1),
+            file("/l/maillog.1", 500, FileState::Searched, 1),
+        ]);
+        let mut summaries = BTreeMap::new();
+        merge(&mut summaries, &[round1]);
+        let h1 = &summaries["h1"];
+        assert_eq!(
+            (h1.files, h1.files_skipped, h1.bytes_searched),
+            (1, 1, 1000)
+        );
+        merge(&mut summaries, &[round2]);
+        let h1 = &summaries["h1"];
+        // the live file grew between rounds; the rotated one was read in round 2
+        assert_eq!(
+            (h1.files, h1.files_skipped, h1.bytes_searched),
+            (2, 0, 1700)
+        );
+        assert_eq!((h1.lines, h1.elapsed_ms), (2, 10));
+        assert!(h1.log_files.iter().all(|f| f.state == FileState::Searched));
     }
 }

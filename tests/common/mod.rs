@@ -79,3 +79,18 @@ pub async fn query(
     c.close().await;
     run
 }
+
+/// Replaces the demo site's temporary directory in a host summary's log
+/// file paths (JSON) by `[site]`, for snapshots.
+pub fn steady_log_paths(host: &mut serde_json::Value) {
+    let Some(files) = host["log_files"].as_array_mut() else {
+        return;
+    };
+    for f in files {
+        if let Some(path) = f["path"].as_str() {
+            if let Some(at) = path.find("/hosts/") {
+                f["path"] = format!("[site]{}", &path[at..]).into();
+            }
+        }
+    }
+}
