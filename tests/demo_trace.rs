@@ -174,6 +174,7 @@ async fn json_answer_matches_the_snapshot() {
         "graph_dot",
         "recipients",
         "hosts",
+        "warnings",
         "stats",
     ] {
         assert!(json.get(key).is_some(), "missing top-level {key}");

@@ -1,6 +1,8 @@
-//! What a trace says about the log files it read, on a two-host site read
-//! locally (`address: local`) from a temporary directory: bytes counted
-//! once per file however many rounds and passes read it.
+//! What a trace says about the log files it read and passed over, on a
+//! two-host site read locally (`address: local`) from a temporary
+//! directory: a rotated file skipped because its mtime ends before the
+//! window, a live file whose lines are later than its mtime (a copied log),
+//! and bytes counted once per file however many rounds and passes read it.
 
 mod common;
 
@@ -8,6 +10,7 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
+use mailtrace::collect::FileState;
 use mailtrace::engine::{HostSummary, TraceRequest, TraceRun};
 use mailtrace::inventory::Inventory;
 use mailtrace::time::parse_duration;
@@ -118,4 +121,35 @@ async fn bytes_count_each_file_once_over_rounds_and_passes() {
     assert_eq!((h1.files, h1.files_skipped), (1, 1));
     let h2 = host(&run, "h2");
     assert_eq!(h2.bytes_searched, size("logs/h2/maillog"), "{h2:?}");
+}
+
+#[tokio::test]
+async fn skipped_files_and_lines_later_than_the_mtime_are_reported() {
+    let (_dir, run) = traced().await;
+    let h1 = host(&run, "h1");
+    let states: Vec<(&str, FileState)> = h1
+        .log_files
+        .iter()
+        .map(|f| (f.path.rsplit('/').next().unwrap_or(""), f.state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("maillog.1", FileState::Skipped),
+            ("maillog", FileState::Searched)
+        ]
+    );
+    // one warning for h1's live file, however many of its lines are late
+    assert_eq!(run.warnings.len(), 1, "{:?}", run.warnings);
+    let w = &run.warnings[0];
+    assert_eq!(w.host, "h1");
+    assert!(w.file.ends_with("logs/h1/maillog"), "{}", w.file);
+    assert_eq!(w.latest_line.to_rfc3339(), "2026-11-28T22:00:02+08:00");
+
+    let json = serde_json::to_value(&run).unwrap();
+    let files = &json["hosts"][0]["log_files"];
+    assert_eq!(files[0]["state"], "skipped", "{files}");
+    assert_eq!(files[1]["state"], "searched", "{files}");
+    assert_eq!(json["warnings"][0]["host"], "h1");
+    assert_eq!(json["warnings"][0]["file"], w.file.as_str());
 }

@@ -1,11 +1,14 @@
 //! Parses lines as they arrive from the collector, per host zone and file
-//! mtime, and counts the ones that do not parse.
+//! mtime, counts the ones that do not parse, and notes the files whose
+//! lines are later than their mtime.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::collect::{LineSink, RawLine};
+use chrono::{DateTime, FixedOffset, Utc};
+
+use crate::collect::{FileInfo, LineSink, RawLine};
 use crate::inventory::Inventory;
 use crate::parse::{parse_line, Event, LineContext};
 use crate::time::Zone;
@@ -44,14 +47,24 @@ impl Destination for Kept {
     }
 }
 
-/// A [`LineSink`] that parses every line into [`Parsed`] for `D`, and
-/// counts (with a few examples) the lines that do not parse.
+/// A line may be this much later than its file's mtime (syslog stamps the
+/// line, the file system the write; clocks and buffers differ a little).
+pub const LATE_LINE_SECS: i64 = 300;
+
+/// Per (host, file path): the file's mtime and the latest line time read
+/// from it, for files with a line more than [`LATE_LINE_SECS`] past the mtime.
+pub type LateLines = BTreeMap<(String, String), (DateTime<Utc>, DateTime<FixedOffset>)>;
+
+/// A [`LineSink`] that parses every line into [`Parsed`] for `D`, counts
+/// (with a few examples) the lines that do not parse, and notes files with
+/// lines later than their mtime.
 pub struct ParseSink<D = Kept> {
     zones: HashMap<String, Zone>,
     round: usize,
     pub destination: D,
     pub unparsed: AtomicU64,
     pub examples: Mutex<Vec<String>>,
+    pub late: Mutex<LateLines>,
 }
 
 impl ParseSink<Kept> {
@@ -76,7 +89,20 @@ impl<D: Destination> ParseSink<D> {
             destination,
             unparsed: AtomicU64::new(0),
             examples: Mutex::new(Vec::new()),
+            late: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Notes `time` when it is later than the file's mtime by more than the slack.
+    fn check_mtime(&self, host: &str, file: &FileInfo, time: DateTime<FixedOffset>) {
+        if time.timestamp() - file.mtime.timestamp() <= LATE_LINE_SECS {
+            return;
+        }
+        let mut late = self.late.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = late
+            .entry((host.to_string(), file.path.clone()))
+            .or_insert((file.mtime, time));
+        entry.1 = entry.1.max(time);
     }
 }
 
@@ -88,13 +114,20 @@ impl<D: Destination> LineSink for ParseSink<D> {
             reference: line.file.mtime,
         };
         match parse_line(&line.text, &ctx) {
-            Ok(event) => self.destination.take(Parsed {
-                host: line.host.to_string(),
-                event,
-                pass: line.file.pass,
-                round: self.round,
-                position: Position::new(line.file.mtime.timestamp(), &line.file.path, line.number),
-            }),
+            Ok(event) => {
+                self.check_mtime(&line.host, &line.file, event.time);
+                self.destination.take(Parsed {
+                    host: line.host.to_string(),
+                    event,
+                    pass: line.file.pass,
+                    round: self.round,
+                    position: Position::new(
+                        line.file.mtime.timestamp(),
+                        &line.file.path,
+                        line.number,
+                    ),
+                })
+            }
             Err(_) => {
                 self.unparsed.fetch_add(1, Ordering::Relaxed);
                 let mut examples = self.examples.lock().unwrap_or_else(|p| p.into_inner());

@@ -19,8 +19,8 @@ pub use ingest::Parsed;
 pub use query::{run_query, MailLines, QueryHost, QueryRequest, QueryRun};
 pub use site::site_of;
 pub use trace::{
-    run_trace, HostSummary, LogFile, QueryEcho, RoundStat, Stats, TraceRequest, TraceRun,
-    MAX_ROUNDS,
+    run_trace, FileWarning, HostSummary, LogFile, QueryEcho, RoundStat, Stats, TraceRequest,
+    TraceRun, MAX_ROUNDS,
 };
 
 use serde::Serialize;

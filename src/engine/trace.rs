@@ -6,11 +6,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 
 use super::directory::InventoryDirectory;
-use super::ingest::{ParseSink, Parsed};
+use super::ingest::{LateLines, ParseSink, Parsed};
 use super::{Progress, WindowView};
 use crate::analyze::{analyze, overall, MessageAnalysis};
 use crate::collect::{Collector, FileState, HostReport};
@@ -94,6 +94,19 @@ pub struct LogFile {
     pub state: FileState,
 }
 
+/// A log file holding lines later than its modification time: a copied
+/// file or a wrong clock or zone. Pruning by mtime and the year of syslog
+/// lines both rely on that time, so lines in other files may have been
+/// passed over or dated wrongly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileWarning {
+    pub host: String,
+    pub file: String,
+    pub mtime: DateTime<Utc>,
+    /// The time of the latest line read from the file.
+    pub latest_line: DateTime<FixedOffset>,
+}
+
 impl HostSummary {
     /// A host not searched (yet).
     pub fn new(name: &str) -> Self {
@@ -144,6 +157,8 @@ pub struct TraceRun {
     /// CORRECT when every message is, else the first problem.
     pub verdict: String,
     pub hosts: Vec<HostSummary>,
+    /// Files whose lines are later than their mtime, one per file.
+    pub warnings: Vec<FileWarning>,
     pub stats: Stats,
 }
 
@@ -168,6 +183,7 @@ struct RunView<'a> {
     graph_dot: &'a str,
     recipients: &'a [crate::trace::RecipientOutcome],
     hosts: &'a [HostSummary],
+    warnings: &'a [FileWarning],
     stats: &'a Stats,
 }
 
@@ -192,6 +208,7 @@ impl Serialize for TraceRun {
             graph_dot: &self.trace.graph_dot,
             recipients: &self.trace.recipients,
             hosts: &self.hosts,
+            warnings: &self.warnings,
             stats: &self.stats,
         }
         .serialize(serializer)
@@ -221,8 +238,7 @@ pub async fn run_trace(
     let mut searched: HashSet<(String, String)> = HashSet::new();
     let mut summaries: BTreeMap<String, HostSummary> = BTreeMap::new();
     let mut per_round = Vec::new();
-    let mut unparsed = 0;
-    let mut examples = Vec::new();
+    let mut gathered = Gathered::default();
 
     let mut jobs = first_round(request, &tracked);
     for (host, r) in &jobs {
@@ -263,17 +279,7 @@ pub async fn run_trace(
             patterns,
         });
         merge(&mut summaries, &reports);
-        unparsed += sink.unparsed.load(Ordering::Relaxed);
-        for e in sink
-            .examples
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-        {
-            if examples.len() < 3 {
-                examples.push(e);
-            }
-        }
+        gathered.absorb(&sink);
         let new = sink.take();
         for p in new.iter().filter(|p| p.pass == 2) {
             if let Some(q) = &p.event.queue_id {
@@ -311,13 +317,14 @@ pub async fn run_trace(
             .iter()
             .filter_map(|h| summaries.remove(&h.name))
             .collect(),
+        warnings: gathered.warnings(),
         stats: Stats {
             rounds: round,
             connections_opened: collector.connections_opened() - opened_before,
             elapsed_ms: started.elapsed().as_millis() as u64,
             cut,
-            unparsed_lines: unparsed,
-            unparsed_examples: examples,
+            unparsed_lines: gathered.unparsed,
+            unparsed_examples: gathered.examples,
             per_round,
         },
     }
@@ -481,6 +488,48 @@ fn note_file(files: &mut Vec<LogFile>, f: &crate::collect::FileInfo) {
             size: f.size,
             state: f.state,
         }),
+    }
+}
+
+/// What the parse sinks of all rounds noticed besides the lines.
+#[derive(Default)]
+struct Gathered {
+    unparsed: u64,
+    /// A few lines that did not parse.
+    examples: Vec<String>,
+    late: LateLines,
+}
+
+impl Gathered {
+    /// Takes one round's counts; a file late in several rounds stays one
+    /// entry with its latest line.
+    fn absorb(&mut self, sink: &ParseSink) {
+        self.unparsed += sink.unparsed.load(Ordering::Relaxed);
+        let mut examples = sink.examples.lock().unwrap_or_else(|p| p.into_inner());
+        for e in examples.drain(..) {
+            if self.examples.len() < 3 {
+                self.examples.push(e);
+            }
+        }
+        let mut late = sink.late.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, (mtime, latest)) in std::mem::take(&mut *late) {
+            let entry = self.late.entry(key).or_insert((mtime, latest));
+            entry.0 = mtime;
+            entry.1 = entry.1.max(latest);
+        }
+    }
+
+    /// One warning per late file, by host and path.
+    fn warnings(&self) -> Vec<FileWarning> {
+        self.late
+            .iter()
+            .map(|((host, file), (mtime, latest_line))| FileWarning {
+                host: host.clone(),
+                file: file.clone(),
+                mtime: *mtime,
+                latest_line: *latest_line,
+            })
+            .collect()
     }
 }
 
