@@ -74,7 +74,7 @@ pub async fn run(args: TraceArgs) -> Result<u8> {
 /// The trace in the chosen format.
 pub fn render_trace(run: &TraceRun, format: Format) -> String {
     match format {
-        Format::Text => render::trace_text(run, colour()),
+        Format::Text => render::trace_text(run, colour(), width()),
         Format::Json => render::json(run) + "\n",
         Format::Dot => run.trace.graph_dot.clone() + "\n",
     }
@@ -89,6 +89,26 @@ pub fn trace_exit(run: &TraceRun) -> u8 {
     } else {
         exit::FOUND
     }
+}
+
+/// The terminal's width when stdout is one (its size, else `COLUMNS`),
+/// else a fixed width, so that piped output does not depend on who ran it.
+pub fn width() -> usize {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return render::layout::DEFAULT_WIDTH;
+    }
+    let columns = || {
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok())
+    };
+    comfy_table::Table::new()
+        .width()
+        .map(usize::from)
+        .or_else(columns)
+        .filter(|w| *w > 0)
+        .unwrap_or(render::layout::DEFAULT_WIDTH)
 }
 
 /// Colour only on a terminal, and never with NO_COLOR set.

@@ -4,6 +4,7 @@
 mod audit;
 mod doctor_text;
 mod flow_text;
+pub mod layout;
 mod query_text;
 mod trace_text;
 

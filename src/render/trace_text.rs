@@ -1,121 +1,175 @@
-//! The trace as a person reads it: per message the path, then a table per
-//! recipient, then per-host search statistics and errors.
+//! The trace as a person reads it: per message the path, the checks and a
+//! table per recipient, then per-host search statistics and errors.
+//! Everything fits the width it is given.
 
 use std::fmt::Write;
 
-use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
+use comfy_table::{Cell, Color};
 
+use super::layout::{self, wrapped};
 use crate::analyze::{CheckStatus, MessageAnalysis};
 use crate::engine::TraceRun;
 use crate::trace::{MessageTrace, RecipientOutcome};
 
-/// Renders a trace run as text; `colour` paints verdicts and check states.
-pub fn trace_text(run: &TraceRun, colour: bool) -> String {
+/// Renders a trace run as text `width` columns wide; `colour` paints
+/// verdicts and check states.
+pub fn trace_text(run: &TraceRun, colour: bool, width: usize) -> String {
+    let width = layout::usable(width);
     let mut out = String::new();
-    let _ = writeln!(out, "{}", super::window_line(&run.query.window));
+    window(&mut out, &super::window_line(&run.query.window), width);
     if run.trace.messages.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nNo matching mail found on {} in this window ({}): try a wider --range, another --host (inbound mail enters at the MX cluster, outbound at the submission cluster), or check --tz.",
+        let _ = writeln!(out);
+        let text = format!(
+            "No matching mail found on {} in this window ({}): try a wider --range, another --host (inbound mail enters at the MX cluster, outbound at the submission cluster), or check --tz.",
             run.query.hosts.join(", "),
             run.query.window.zone
         );
+        wrapped(&mut out, 0, 0, &text, width);
     }
     for (i, m) in run.trace.messages.iter().enumerate() {
-        message(&mut out, m, run.analysis.get(i), colour);
+        message(&mut out, m, run.analysis.get(i), colour, width);
     }
     if run.trace.messages.len() > 1 {
-        let _ = writeln!(out, "\nOverall: {}", paint(&run.verdict, colour));
+        let _ = writeln!(out);
+        verdict(&mut out, 0, "Overall: ", &run.verdict, colour, width);
     }
-    hosts(&mut out, run);
+    hosts(&mut out, run, width);
     out
 }
 
-fn paint(verdict: &str, colour: bool) -> String {
+/// The window line, broken before its UTC half when it is too long.
+fn window(out: &mut String, line: &str, width: usize) {
+    match line.split_once("  =  ") {
+        Some((zone, utc)) if line.chars().count() > width => {
+            wrapped(out, 0, 2, zone, width);
+            wrapped(out, 8, 2, &format!("= {utc}"), width);
+        }
+        _ => wrapped(out, 0, 2, line, width),
+    }
+}
+
+/// `label` and the verdict, wrapped, the verdict painted line by line.
+fn verdict(
+    out: &mut String,
+    indent: usize,
+    label: &str,
+    verdict: &str,
+    colour: bool,
+    width: usize,
+) {
+    let mut plain = String::new();
+    wrapped(&mut plain, indent, 2, &format!("{label}{verdict}"), width);
     if !colour {
-        return verdict.to_string();
+        out.push_str(&plain);
+        return;
     }
     let code = if verdict == "CORRECT" { "32" } else { "31" };
-    format!("\x1b[1;{code}m{verdict}\x1b[0m")
+    for (i, line) in plain.lines().enumerate() {
+        let skip = if i == 0 { indent + label.len() } else { 0 };
+        let (head, body) = line.split_at_checked(skip).unwrap_or((line, ""));
+        let lead = body.len() - body.trim_start().len();
+        let (pad, text) = body.split_at(lead);
+        let _ = writeln!(out, "{head}{pad}\x1b[1;{code}m{text}\x1b[0m");
+    }
 }
 
-fn checks(out: &mut String, analysis: &MessageAnalysis, colour: bool) {
-    let mut table = Table::new();
-    table.load_preset(UTF8_BORDERS_ONLY);
-    table.set_header(vec!["check", "result", "notes"]);
+fn checks(out: &mut String, analysis: &MessageAnalysis, colour: bool, width: usize) {
+    let inner = width - 4;
+    let mut table = layout::table(inner, vec!["check", "result", "notes"]);
+    if colour {
+        table.enforce_styling();
+    }
     for c in &analysis.checks {
-        let mark = match (c.status, colour) {
-            (CheckStatus::Pass, true) => "\x1b[32mpass\x1b[0m".to_string(),
-            (CheckStatus::Warn, true) => "\x1b[33mwarn\x1b[0m".to_string(),
-            (CheckStatus::Fail, true) => "\x1b[31mfail\x1b[0m".to_string(),
-            (status, false) => status.as_str().to_string(),
-        };
-        table.add_row(vec![c.name.to_string(), mark, c.note.clone()]);
+        let mut mark = Cell::new(c.status.as_str());
+        if colour {
+            mark = mark.fg(match c.status {
+                CheckStatus::Pass => Color::Green,
+                CheckStatus::Warn => Color::Yellow,
+                CheckStatus::Fail => Color::Red,
+            });
+        }
+        // about three lines of the notes column, whatever the list
+        let note = layout::summarise_list(&c.note, inner.saturating_sub(30) * 3);
+        table.add_row(vec![Cell::new(c.name), mark, Cell::new(note)]);
     }
-    let _ = writeln!(out, "  direction: {}", analysis.direction.as_str());
-    for line in table.to_string().lines() {
-        let _ = writeln!(out, "    {line}");
-    }
-    let _ = writeln!(out, "  verdict: {}", paint(&analysis.verdict, colour));
+    wrapped(
+        out,
+        2,
+        2,
+        &format!("direction: {}", analysis.direction.as_str()),
+        width,
+    );
+    layout::push_table(out, 4, &table);
+    verdict(out, 2, "verdict: ", &analysis.verdict, colour, width);
 }
 
-fn message(out: &mut String, m: &MessageTrace, analysis: Option<&MessageAnalysis>, colour: bool) {
+fn message(
+    out: &mut String,
+    m: &MessageTrace,
+    analysis: Option<&MessageAnalysis>,
+    colour: bool,
+    width: usize,
+) {
     let _ = writeln!(out);
     let title = match (&m.message_id, &m.notification_of) {
         (Some(mid), Some(of)) => format!("Notification {mid} (about {of})"),
         (Some(mid), None) => format!("Message {mid}"),
         (None, _) => "Rejected before queueing".to_string(),
     };
-    let _ = writeln!(out, "{title}");
+    wrapped(out, 0, 2, &title, width);
     if let Some(sender) = &m.sender {
         let sender = if sender.is_empty() {
             "<> (null sender)"
         } else {
             sender
         };
-        let _ = writeln!(out, "  from:   {sender}");
+        wrapped(out, 2, 8, &format!("from:   {sender}"), width);
     }
     if let Some(origin) = &m.origin {
         let mut o = origin.client.clone().unwrap_or_default();
         if let Some(user) = &origin.sasl_username {
             let _ = write!(o, ", SASL user {user}");
         }
-        let _ = writeln!(out, "  origin: {o}");
+        wrapped(out, 2, 8, &format!("origin: {o}"), width);
     }
     if let Some(first) = &m.first_seen {
         let _ = writeln!(out, "  first:  {}", first.format("%Y-%m-%d %H:%M:%S %:z"));
     }
     let hops = if m.hop_count == 1 { "hop" } else { "hops" };
-    let _ = writeln!(
-        out,
-        "  path:   {}   ({} {hops})",
-        m.nodes.join(" → "),
-        m.hop_count
-    );
+    let path = format!("path:   {}   ({} {hops})", m.nodes.join(" → "), m.hop_count);
+    wrapped(out, 2, 8, &path, width);
     if let Some(a) = analysis {
-        checks(out, a, colour);
+        checks(out, a, colour, width);
     }
     for r in &m.recipients {
-        recipient(out, m, r);
+        recipient(out, m, r, width);
     }
     if let Some(a) = analysis.filter(|a| !a.diagnosis.is_empty()) {
         let _ = writeln!(out, "\n  diagnosis:");
         for d in &a.diagnosis {
-            let _ = writeln!(out, "    - {}", d.cause);
-            let _ = writeln!(out, "      next: {}", d.next_step);
+            wrapped(out, 4, 2, &format!("- {}", d.cause), width);
+            wrapped(out, 6, 6, &format!("next: {}", d.next_step), width);
         }
     }
 }
 
-fn recipient(out: &mut String, m: &MessageTrace, r: &RecipientOutcome) {
+fn recipient(out: &mut String, m: &MessageTrace, r: &RecipientOutcome, width: usize) {
     let name = match &r.original {
         Some(o) => format!("{} (for {o})", r.address),
         None => r.address.clone(),
     };
-    let _ = writeln!(out, "\n  {name}: {}", r.state.as_str().to_uppercase());
-    let mut table = Table::new();
-    table.load_preset(UTF8_BORDERS_ONLY);
-    table.set_header(vec!["time", "host", "queue ID", "status", "dsn", "reply"]);
+    let _ = writeln!(out);
+    wrapped(
+        out,
+        2,
+        4,
+        &format!("{name}: {}", r.state.as_str().to_uppercase()),
+        width,
+    );
+    let mut table = layout::table(
+        width - 4,
+        vec!["time", "host", "queue ID", "status", "dsn", "reply"],
+    );
     for e in m.edges.iter().filter(|e| {
         e.recipients.contains(&r.address)
             || r.original
@@ -133,7 +187,7 @@ fn recipient(out: &mut String, m: &MessageTrace, r: &RecipientOutcome) {
             e.mail_id.clone(),
             status,
             e.dsn.clone().unwrap_or_default(),
-            shorten(&e.reply, 70),
+            layout::cut(&e.reply, 240),
         ]);
     }
     // the final state gets its own row unless an edge above already shows it
@@ -151,34 +205,35 @@ fn recipient(out: &mut String, m: &MessageTrace, r: &RecipientOutcome) {
             r.mail_id.clone().unwrap_or_else(|| "NOQUEUE".into()),
             r.state.as_str().to_string(),
             r.dsn.clone().unwrap_or_default(),
-            shorten(r.reply.as_deref().unwrap_or(""), 70),
+            layout::cut(r.reply.as_deref().unwrap_or(""), 240),
         ]);
     }
-    for line in table.to_string().lines() {
-        let _ = writeln!(out, "    {line}");
+    // unbroken times and queue IDs while there is room for the reply beside them
+    if width >= 80 {
+        for column in [0, 2, 4] {
+            layout::keep_whole(&mut table, column);
+        }
     }
+    layout::push_table(out, 4, &table);
     if let Some(note) = &r.note {
-        let _ = writeln!(out, "    note: {note}");
+        wrapped(out, 4, 6, &format!("note: {note}"), width);
     }
 }
 
-fn hosts(out: &mut String, run: &TraceRun) {
+fn hosts(out: &mut String, run: &TraceRun, width: usize) {
     let _ = writeln!(
         out,
         "\nSearch: {} round(s), {} ms",
         run.stats.rounds, run.stats.elapsed_ms
     );
     if run.stats.cut {
-        let _ = writeln!(
-            out,
-            "  stopped at the round limit: the trace may be incomplete"
-        );
+        let text = "stopped at the round limit: the trace may be incomplete";
+        wrapped(out, 2, 2, text, width);
     }
-    let mut table = Table::new();
-    table.load_preset(UTF8_BORDERS_ONLY);
-    table.set_header(vec![
-        "host", "files", "skipped", "bytes", "lines", "ms", "error",
-    ]);
+    let mut table = layout::table(
+        width - 2,
+        vec!["host", "files", "skipped", "bytes", "lines", "ms", "error"],
+    );
     for h in run.hosts.iter().filter(|h| h.searched) {
         table.add_row(vec![
             h.name.clone(),
@@ -190,25 +245,23 @@ fn hosts(out: &mut String, run: &TraceRun) {
             h.error.clone().unwrap_or_default(),
         ]);
     }
-    for line in table.to_string().lines() {
-        let _ = writeln!(out, "  {line}");
+    layout::push_table(out, 2, &table);
+    unparsed(out, run, width);
+}
+
+fn unparsed(out: &mut String, run: &TraceRun, width: usize) {
+    if run.stats.unparsed_lines == 0 {
+        return;
     }
-    if run.stats.unparsed_lines > 0 {
-        let _ = writeln!(
-            out,
-            "  {} line(s) could not be parsed, e.g.:",
-            run.stats.unparsed_lines
-        );
-        for e in &run.stats.unparsed_examples {
-            let _ = writeln!(out, "    {e}");
-        }
+    let _ = writeln!(
+        out,
+        "  {} line(s) could not be parsed, e.g.:",
+        run.stats.unparsed_lines
+    );
+    for e in &run.stats.unparsed_examples {
+        let _ = writeln!(out, "    {}", layout::cut(e, width - 4));
     }
 }
 
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(max - 1).collect();
-    format!("{cut}…")
-}
+#[cfg(test)]
+mod tests;
