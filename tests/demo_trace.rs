@@ -1,6 +1,7 @@
 //! Traces of the bundled demo site, read over real SSH from the embedded
 //! servers: the inbound path and its queue IDs, the bounce, round counts,
-//! per-host timings, and a JSON snapshot of the whole answer.
+//! per-host timings, the retried hop in text, and a JSON snapshot of the
+//! whole answer.
 
 mod common;
 
@@ -113,6 +114,40 @@ async fn deferral_then_success_keeps_one_queue_id() {
     assert_eq!(m.recipients[0].state, State::Delivered);
     // the NOQUEUE rejections on mailer4 explain the retries; they are not separate messages
     assert_eq!(run.trace.messages.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_text_shows_each_failed_attempt_of_a_retried_hop() {
+    let (_site, inventory) = site(SiteOptions::default()).await;
+    let run = trace_keyword(
+        &inventory,
+        "mx-cluster",
+        "frank@example.com",
+        "2026-11-28 22:10:00",
+        "30m",
+    )
+    .await;
+    // wide enough that no row wraps: one line per row
+    let text = mailtrace::render::trace_text(&run, false, 400);
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("3D0E33600A8") && l.contains("→ mailer4"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    for (row, time) in rows[..2].iter().zip(["11-28 22:10:03", "11-28 22:20:03"]) {
+        assert!(row.contains(time), "{row}");
+        assert!(row.contains("deferred → mailer4"), "{row}");
+        assert!(
+            row.contains("4.7.1") && row.contains("said: 454 4.7.1"),
+            "{row}"
+        );
+        assert!(row.contains("Relay access denied"), "{row}");
+    }
+    assert!(
+        rows[2].contains("sent → mailer4 (after 2 retries)"),
+        "{}",
+        rows[2]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

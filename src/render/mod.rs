@@ -6,6 +6,7 @@ mod doctor_text;
 mod flow_text;
 pub mod layout;
 mod query_text;
+mod trace_recipients;
 mod trace_text;
 
 pub use audit::{audit_html, audit_markdown, audit_text};
@@ -19,6 +20,15 @@ use serde::Serialize;
 /// Pretty JSON of any result.
 pub fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// An address as printed: `<>` for the empty (null) address.
+pub fn address_text(address: &str) -> String {
+    if address.is_empty() {
+        "<>".to_string()
+    } else {
+        address.to_string()
+    }
 }
 
 /// The resolved window as a header line: in the zone, then in UTC.

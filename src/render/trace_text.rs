@@ -1,5 +1,5 @@
 //! The trace as a person reads it: per message the path, the checks and a
-//! table per recipient, then per-host search statistics and errors.
+//! table per recipient address, then per-host search statistics and errors.
 //! Everything fits the width it is given.
 
 use std::fmt::Write;
@@ -7,9 +7,10 @@ use std::fmt::Write;
 use comfy_table::{Cell, Color};
 
 use super::layout::{self, wrapped};
+use super::trace_recipients::recipients;
 use crate::analyze::{CheckStatus, MessageAnalysis};
 use crate::engine::TraceRun;
-use crate::trace::{MessageTrace, RecipientOutcome};
+use crate::trace::MessageTrace;
 
 /// Renders a trace run as text `width` columns wide; `colour` paints
 /// verdicts and check states.
@@ -141,82 +142,13 @@ fn message(
     if let Some(a) = analysis {
         checks(out, a, colour, width);
     }
-    for r in &m.recipients {
-        recipient(out, m, r, width);
-    }
+    recipients(out, m, width);
     if let Some(a) = analysis.filter(|a| !a.diagnosis.is_empty()) {
         let _ = writeln!(out, "\n  diagnosis:");
         for d in &a.diagnosis {
             wrapped(out, 4, 2, &format!("- {}", d.cause), width);
             wrapped(out, 6, 6, &format!("next: {}", d.next_step), width);
         }
-    }
-}
-
-fn recipient(out: &mut String, m: &MessageTrace, r: &RecipientOutcome, width: usize) {
-    let name = match &r.original {
-        Some(o) => format!("{} (for {o})", r.address),
-        None => r.address.clone(),
-    };
-    let _ = writeln!(out);
-    wrapped(
-        out,
-        2,
-        4,
-        &format!("{name}: {}", r.state.as_str().to_uppercase()),
-        width,
-    );
-    let mut table = layout::table(
-        width - 4,
-        vec!["time", "host", "queue ID", "status", "dsn", "reply"],
-    );
-    for e in m.edges.iter().filter(|e| {
-        e.recipients.contains(&r.address)
-            || r.original
-                .as_ref()
-                .is_some_and(|o| e.recipients.contains(o))
-    }) {
-        let status = if e.retries > 0 {
-            format!("{} → {} (after {} retries)", e.status, e.to, e.retries)
-        } else {
-            format!("{} → {}", e.status, e.to)
-        };
-        table.add_row(vec![
-            e.time.format("%m-%d %H:%M:%S").to_string(),
-            e.from.clone(),
-            e.mail_id.clone(),
-            status,
-            e.dsn.clone().unwrap_or_default(),
-            layout::cut(&e.reply, 240),
-        ]);
-    }
-    // the final state gets its own row unless an edge above already shows it
-    let shown = m.edges.iter().any(|e| {
-        Some(&e.mail_id) == r.mail_id.as_ref()
-            && Some(e.time) == r.time
-            && (e.recipients.contains(&r.address))
-    });
-    if !shown {
-        table.add_row(vec![
-            r.time
-                .map(|t| t.format("%m-%d %H:%M:%S").to_string())
-                .unwrap_or_default(),
-            r.host.clone(),
-            r.mail_id.clone().unwrap_or_else(|| "NOQUEUE".into()),
-            r.state.as_str().to_string(),
-            r.dsn.clone().unwrap_or_default(),
-            layout::cut(r.reply.as_deref().unwrap_or(""), 240),
-        ]);
-    }
-    // unbroken times and queue IDs while there is room for the reply beside them
-    if width >= 80 {
-        for column in [0, 2, 4] {
-            layout::keep_whole(&mut table, column);
-        }
-    }
-    layout::push_table(out, 4, &table);
-    if let Some(note) = &r.note {
-        wrapped(out, 4, 6, &format!("note: {note}"), width);
     }
 }
 

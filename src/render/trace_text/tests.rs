@@ -1,4 +1,5 @@
-//! The text trace on hand-made runs: widths.
+//! The text trace on hand-made runs: widths, retried hops and repeated
+//! addresses.
 
 use chrono::{DateTime, FixedOffset};
 
@@ -6,7 +7,7 @@ use super::trace_text;
 use crate::analyze::{analyze_message, Site};
 use crate::collect::FileState;
 use crate::engine::{HostSummary, LogFile, QueryEcho, Stats, TraceRun, WindowView};
-use crate::trace::{Edge, MessageTrace, RecipientOutcome, State, Trace};
+use crate::trace::{AttemptView, Edge, InstanceView, MessageTrace, RecipientOutcome, State, Trace};
 
 fn at(time: &str) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(&format!("2026-11-28T{time}+08:00")).unwrap()
@@ -63,6 +64,20 @@ fn edge(recipients: &[String], time: &str, retries: usize) -> Edge {
     }
 }
 
+fn attempt(to: &str, time: &str, status: &str, reply: &str) -> AttemptView {
+    AttemptView {
+        time: at(time),
+        to: to.into(),
+        relay: "h2.example.edu[10.0.0.2]:25".into(),
+        status: status.into(),
+        dsn: reply.split(' ').nth(1).map(str::to_string),
+        reply: reply.into(),
+        smtp_code: reply.get(..3).and_then(|c| c.parse().ok()),
+        delay: None,
+        delays: None,
+    }
+}
+
 fn run(messages: Vec<MessageTrace>) -> TraceRun {
     let site = Site::default();
     let analysis = messages.iter().map(|m| analyze_message(m, &site)).collect();
@@ -115,6 +130,18 @@ fn forty_recipients_fit_the_width() {
     );
     m.edges = vec![edge(&addresses, "22:00:01", 1)];
     let long = "451 4.3.0 <recipient-number-00@physics.example.edu>: Temporary lookup failure, see https://support.example.edu/mail/errors/lookup-failure-while-resolving-aliases";
+    m.instances = vec![InstanceView {
+        host: "h1".into(),
+        mail_id: "AAA111".into(),
+        first: at("21:59:00"),
+        last: at("22:00:01"),
+        client: None,
+        sasl_username: None,
+        attempts: vec![
+            attempt(&addresses[0], "21:59:30", "deferred", long),
+            attempt(&addresses[0], "22:00:01", "sent", "250 2.0.0 Ok"),
+        ],
+    }];
     m.recipients[1].note = Some(format!("{long} {long}"));
     let mut run = run(vec![m]);
     let mut h1 = HostSummary::new("h1-with-a-rather-long-inventory-name.example.edu");
@@ -137,5 +164,65 @@ fn forty_recipients_fit_the_width() {
             "a line is longer than {width}:\n{text}"
         );
         assert!(text.contains("and 3"), "the list is summarised:\n{text}");
+        if width >= 80 {
+            assert!(text.contains("deferred → h2"), "{text}");
+        }
     }
+}
+
+#[test]
+fn a_retried_hop_shows_every_failed_attempt() {
+    let bob = "bob@example.edu".to_string();
+    let mut m = message(vec![outcome(&bob, "h2", "BBB222", "22:20:02")]);
+    m.edges = vec![edge(std::slice::from_ref(&bob), "22:20:01", 2)];
+    let denied = "454 4.7.1 <bob@example.edu>: Relay access denied";
+    m.instances = vec![InstanceView {
+        host: "h1".into(),
+        mail_id: "AAA111".into(),
+        first: at("21:59:59"),
+        last: at("22:20:01"),
+        client: None,
+        sasl_username: None,
+        attempts: vec![
+            attempt(&bob, "22:00:01", "deferred", denied),
+            attempt(&bob, "22:10:01", "deferred", denied),
+            attempt(&bob, "22:20:01", "sent", "250 2.0.0 Ok: queued as BBB222"),
+        ],
+    }];
+    let text = trace_text(&run(vec![m]), false, 160);
+    assert_eq!(text.matches("deferred → h2").count(), 2, "{text}");
+    assert_eq!(text.matches("454 4.7.1").count(), 2, "{text}");
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains("AAA111")).collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    assert!(rows[0].contains("11-28 22:00:01") && rows[0].contains("4.7.1"));
+    assert!(rows[1].contains("11-28 22:10:01"));
+    assert!(rows[2].contains("sent → h2 (after 2 retries)"));
+}
+
+#[test]
+fn an_address_named_twice_gets_one_block() {
+    let carol = "carol@example.edu".to_string();
+    let mut first = outcome(&carol, "h2", "BBB222", "22:00:02");
+    first.original = Some("team@example.edu".into());
+    let second = outcome(&carol, "h2", "CCC333", "22:00:05");
+    let mut m = message(vec![first.clone(), second, first]);
+    m.edges = vec![edge(&["team@example.edu".to_string()], "22:00:01", 0)];
+    let text = trace_text(&run(vec![m]), false, 120);
+    let headings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("  carol@example.edu"))
+        .collect();
+    assert_eq!(
+        headings,
+        ["  carol@example.edu (for team@example.edu): DELIVERED (2 outcomes)"],
+        "{text}"
+    );
+    let rows = |id: &str, status: &str| {
+        text.lines()
+            .filter(|l| l.contains(id) && l.contains(status))
+            .count()
+    };
+    assert_eq!(rows("BBB222", "delivered"), 1, "{text}");
+    assert_eq!(rows("CCC333", "delivered"), 1, "{text}");
+    assert_eq!(rows("AAA111", "sent → h2"), 1, "{text}");
 }
