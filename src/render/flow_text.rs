@@ -30,7 +30,7 @@ pub fn flow_text(run: &FlowRun) -> String {
     ]);
     for f in &s.flows {
         table.add_row(vec![
-            f.recipient.clone(),
+            super::address_text(&f.recipient),
             f.sender.clone(),
             f.entered_at.clone(),
             if f.problem {

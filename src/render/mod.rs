@@ -22,6 +22,15 @@ pub fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
+/// A sender as printed: `<>` for the null sender, `unknown` when no line
+/// named one; never an empty string.
+pub fn sender_text(sender: Option<&str>) -> String {
+    match sender {
+        Some(s) => address_text(s),
+        None => "unknown".to_string(),
+    }
+}
+
 /// An address as printed: `<>` for the empty (null) address.
 pub fn address_text(address: &str) -> String {
     if address.is_empty() {

@@ -1,12 +1,12 @@
 //! The recipients of one message as text: one block per address however
 //! many queue entries name it, each hop's earlier failed attempts listed
-//! before the hop.
+//! before the hop, and the refusal of a message that names no recipient.
 
 use std::fmt::Write;
 
 use super::address_text;
 use super::layout::{self, wrapped};
-use crate::trace::{AttemptView, Edge, InstanceView, MessageTrace, RecipientOutcome};
+use crate::trace::{AttemptView, Edge, InstanceView, MessageTrace, RecipientOutcome, Refusal};
 
 const TIME: &str = "%m-%d %H:%M:%S";
 
@@ -235,4 +235,28 @@ fn final_row(r: &RecipientOutcome) -> Row {
         r.dsn.clone().unwrap_or_default(),
         layout::cut(r.reply.as_deref().unwrap_or(""), REPLY_MAX),
     ]
+}
+
+/// A message refused, discarded or held before any recipient was logged.
+pub(super) fn refusal(out: &mut String, f: &Refusal, width: usize) {
+    let _ = writeln!(out);
+    let heading = format!(
+        "no recipient was logged: {}",
+        f.state.as_str().to_uppercase()
+    );
+    wrapped(out, 2, 4, &heading, width);
+    let queue = match &f.mail_id {
+        Some(id) => format!("queue ID {id}"),
+        None => "before queueing (NOQUEUE)".to_string(),
+    };
+    let fields = [
+        ("time", f.time.format("%Y-%m-%d %H:%M:%S %:z").to_string()),
+        ("host", format!("{}, {queue}", f.host)),
+        ("action", format!("{} at {}", f.action, f.stage)),
+        ("dsn", f.dsn.clone().unwrap_or_else(|| "none logged".into())),
+        ("reply", layout::cut(&f.reply, REPLY_MAX)),
+    ];
+    for (name, value) in fields {
+        wrapped(out, 4, 10, &format!("{name:<8}{value}"), width);
+    }
 }

@@ -1,13 +1,15 @@
-//! The trace as a person reads it: per message the path, the checks and a
-//! table per recipient address, then per-host search statistics and errors.
-//! Everything fits the width it is given.
+//! The trace as a person reads it: per message the path, the checks, a
+//! table per recipient address (or the refusal when no recipient was
+//! logged), then per-host search statistics and errors. Everything fits
+//! the width it is given.
 
 use std::fmt::Write;
 
 use comfy_table::{Cell, Color};
 
 use super::layout::{self, wrapped};
-use super::trace_recipients::recipients;
+use super::sender_text;
+use super::trace_recipients::{recipients, refusal};
 use crate::analyze::{CheckStatus, MessageAnalysis};
 use crate::engine::TraceRun;
 use crate::trace::MessageTrace;
@@ -112,22 +114,14 @@ fn message(
     width: usize,
 ) {
     let _ = writeln!(out);
-    let title = match (&m.message_id, &m.notification_of) {
-        (Some(mid), Some(of)) => format!("Notification {mid} (about {of})"),
-        (Some(mid), None) => format!("Message {mid}"),
-        (None, _) => "Rejected before queueing".to_string(),
+    wrapped(out, 0, 2, &title(m), width);
+    let sender = match m.sender.as_deref() {
+        Some("") => "<> (null sender)".to_string(),
+        other => sender_text(other),
     };
-    wrapped(out, 0, 2, &title, width);
-    if let Some(sender) = &m.sender {
-        let sender = if sender.is_empty() {
-            "<> (null sender)"
-        } else {
-            sender
-        };
-        wrapped(out, 2, 8, &format!("from:   {sender}"), width);
-    }
+    wrapped(out, 2, 8, &format!("from:   {sender}"), width);
     if let Some(origin) = &m.origin {
-        let mut o = origin.client.clone().unwrap_or_default();
+        let mut o = origin.client.clone().unwrap_or_else(|| "unknown".into());
         if let Some(user) = &origin.sasl_username {
             let _ = write!(o, ", SASL user {user}");
         }
@@ -143,11 +137,39 @@ fn message(
         checks(out, a, colour, width);
     }
     recipients(out, m, width);
+    if let Some(f) = &m.refused {
+        refusal(out, f, width);
+    }
     if let Some(a) = analysis.filter(|a| !a.diagnosis.is_empty()) {
         let _ = writeln!(out, "\n  diagnosis:");
         for d in &a.diagnosis {
             wrapped(out, 4, 2, &format!("- {}", d.cause), width);
             wrapped(out, 6, 6, &format!("next: {}", d.next_step), width);
+        }
+    }
+}
+
+/// What the message is: its Message-ID, or what became of it when none was logged.
+fn title(m: &MessageTrace) -> String {
+    match (&m.message_id, &m.notification_of, m.instances.first()) {
+        (Some(mid), Some(of), _) => format!("Notification {mid} (about {of})"),
+        (Some(mid), None, _) => format!("Message {mid}"),
+        (None, Some(of), _) => format!("Notification (about {of}), no Message-ID logged"),
+        (None, None, Some(i)) => {
+            format!("Message {} on {}, no Message-ID logged", i.mail_id, i.host)
+        }
+        (None, None, None) => {
+            let state = m
+                .refused
+                .as_ref()
+                .map(|f| f.state)
+                .or(m.recipients.first().map(|r| r.state))
+                .unwrap_or(crate::trace::State::Rejected);
+            let mut word = state.as_str().to_string();
+            if let Some(c) = word.get_mut(0..1) {
+                c.make_ascii_uppercase();
+            }
+            format!("{word} before queueing")
         }
     }
 }

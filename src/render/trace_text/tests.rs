@@ -1,5 +1,5 @@
-//! The text trace on hand-made runs: widths, retried hops and repeated
-//! addresses.
+//! The text trace on hand-made runs: widths, retried hops, repeated
+//! addresses and refusals without recipients.
 
 use chrono::{DateTime, FixedOffset};
 
@@ -7,7 +7,9 @@ use super::trace_text;
 use crate::analyze::{analyze_message, Site};
 use crate::collect::FileState;
 use crate::engine::{HostSummary, LogFile, QueryEcho, Stats, TraceRun, WindowView};
-use crate::trace::{AttemptView, Edge, InstanceView, MessageTrace, RecipientOutcome, State, Trace};
+use crate::trace::{
+    AttemptView, Edge, InstanceView, MessageTrace, RecipientOutcome, Refusal, State, Trace,
+};
 
 fn at(time: &str) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(&format!("2026-11-28T{time}+08:00")).unwrap()
@@ -225,4 +227,40 @@ fn an_address_named_twice_gets_one_block() {
     assert_eq!(rows("BBB222", "delivered"), 1, "{text}");
     assert_eq!(rows("CCC333", "delivered"), 1, "{text}");
     assert_eq!(rows("AAA111", "sent → h2"), 1, "{text}");
+}
+
+#[test]
+fn a_refusal_without_recipients_says_what_was_refused() {
+    let mut m = message(Vec::new());
+    m.message_id = None;
+    m.sender = Some(String::new());
+    m.nodes = vec!["mx1".into()];
+    m.refused = Some(Refusal {
+        state: State::Rejected,
+        host: "mx1".into(),
+        mail_id: None,
+        action: "reject".into(),
+        stage: "CONNECT".into(),
+        dsn: Some("5.7.1".into()),
+        smtp_code: Some(554),
+        reply: "554 5.7.1 <unknown[203.0.113.66]>: Client host rejected: Access denied".into(),
+        time: at("22:31:09"),
+    });
+    let mut unknown = m.clone();
+    unknown.sender = None;
+    let text = trace_text(&run(vec![m]), false, 100);
+    for part in [
+        "Rejected before queueing",
+        "from:   <> (null sender)",
+        "no recipient was logged: REJECTED",
+        "time    2026-11-28 22:31:09 +08:00",
+        "host    mx1, before queueing (NOQUEUE)",
+        "action  reject at CONNECT",
+        "dsn     5.7.1",
+        "reply   554 5.7.1 <unknown[203.0.113.66]>: Client host rejected: Access denied",
+    ] {
+        assert!(text.contains(part), "missing {part:?}:\n{text}");
+    }
+    let text = trace_text(&run(vec![unknown]), false, 100);
+    assert!(text.contains("from:   unknown"), "{text}");
 }
