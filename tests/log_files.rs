@@ -152,4 +152,16 @@ async fn skipped_files_and_lines_later_than_the_mtime_are_reported() {
     assert_eq!(files[1]["state"], "searched", "{files}");
     assert_eq!(json["warnings"][0]["host"], "h1");
     assert_eq!(json["warnings"][0]["file"], w.file.as_str());
+
+    let text = mailtrace::render::trace_text(&run, false, 400);
+    let skipped = format!(
+        "  warning: h1 skipped by mtime (outside the window): {}\n",
+        h1.log_files[0].path
+    );
+    assert!(text.contains(&skipped), "{text}");
+    let late = format!(
+        "  warning: h1 {}: lines up to 2026-11-28 22:00:02 +08:00 but the file's mtime is 2026-11-28 21:40:00 +08:00",
+        w.file
+    );
+    assert!(text.contains(&late), "{text}");
 }

@@ -1,7 +1,8 @@
 //! The trace as a person reads it: per message the path, the checks, a
 //! table per recipient address (or the refusal when no recipient was
-//! logged), then per-host search statistics and errors. Everything fits
-//! the width it is given.
+//! logged), then per-host search statistics, the files passed over and the
+//! files whose lines are later than their mtime. Everything fits the width
+//! it is given.
 
 use std::fmt::Write;
 
@@ -11,7 +12,8 @@ use super::layout::{self, wrapped};
 use super::sender_text;
 use super::trace_recipients::{recipients, refusal};
 use crate::analyze::{CheckStatus, MessageAnalysis};
-use crate::engine::TraceRun;
+use crate::collect::FileState;
+use crate::engine::{HostSummary, TraceRun};
 use crate::trace::MessageTrace;
 
 /// Renders a trace run as text `width` columns wide; `colour` paints
@@ -200,7 +202,54 @@ fn hosts(out: &mut String, run: &TraceRun, width: usize) {
         ]);
     }
     layout::push_table(out, 2, &table);
+    passed_over(out, &run.hosts, width);
+    for w in &run.warnings {
+        let text = format!(
+            "warning: {} {}: lines up to {} but the file's mtime is {}: a copied file, or a wrong clock or zone; files pruned by mtime and the year of syslog lines may be wrong",
+            w.host,
+            w.file,
+            w.latest_line.format("%Y-%m-%d %H:%M:%S %:z"),
+            w.mtime
+                .with_timezone(w.latest_line.offset())
+                .format("%Y-%m-%d %H:%M:%S %:z"),
+        );
+        wrapped(out, 2, 4, &text, width);
+    }
     unparsed(out, run, width);
+}
+
+/// Names the files hosts listed but never read, one line for the hosts
+/// that passed over the same files in the same way.
+fn passed_over(out: &mut String, hosts: &[HostSummary], width: usize) {
+    let why = [
+        (FileState::Skipped, "skipped by mtime (outside the window)"),
+        (
+            FileState::NoTool,
+            "not read (no tool on the host to decompress)",
+        ),
+    ];
+    for (state, why) in why {
+        let mut groups: Vec<(Vec<&str>, Vec<&str>)> = Vec::new();
+        for h in hosts.iter().filter(|h| h.searched) {
+            let files: Vec<&str> = h
+                .log_files
+                .iter()
+                .filter(|f| f.state == state)
+                .map(|f| f.path.as_str())
+                .collect();
+            if files.is_empty() {
+                continue;
+            }
+            match groups.iter_mut().find(|(f, _)| *f == files) {
+                Some((_, names)) => names.push(&h.name),
+                None => groups.push((files, vec![&h.name])),
+            }
+        }
+        for (files, names) in groups {
+            let text = format!("warning: {} {why}: {}", names.join(", "), files.join(", "));
+            wrapped(out, 2, 4, &text, width);
+        }
+    }
 }
 
 fn unparsed(out: &mut String, run: &TraceRun, width: usize) {

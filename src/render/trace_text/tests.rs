@@ -1,12 +1,12 @@
 //! The text trace on hand-made runs: widths, retried hops, repeated
-//! addresses and refusals without recipients.
+//! addresses, refusals without recipients and files passed over.
 
 use chrono::{DateTime, FixedOffset};
 
 use super::trace_text;
 use crate::analyze::{analyze_message, Site};
 use crate::collect::FileState;
-use crate::engine::{HostSummary, LogFile, QueryEcho, Stats, TraceRun, WindowView};
+use crate::engine::{FileWarning, HostSummary, LogFile, QueryEcho, Stats, TraceRun, WindowView};
 use crate::trace::{
     AttemptView, Edge, InstanceView, MessageTrace, RecipientOutcome, Refusal, State, Trace,
 };
@@ -263,4 +263,39 @@ fn a_refusal_without_recipients_says_what_was_refused() {
     }
     let text = trace_text(&run(vec![unknown]), false, 100);
     assert!(text.contains("from:   unknown"), "{text}");
+}
+
+#[test]
+fn files_passed_over_and_late_files_are_named() {
+    let log = |path: &str, state| LogFile {
+        path: path.into(),
+        mtime: at("21:00:00").to_utc(),
+        size: 10,
+        state,
+    };
+    let mut run = run(Vec::new());
+    for name in ["h1", "h2"] {
+        let mut h = HostSummary::new(name);
+        h.searched = true;
+        h.log_files = vec![
+            log("/var/log/maillog", FileState::Searched),
+            log("/var/log/maillog.1", FileState::Skipped),
+            log("/var/log/maillog.2.xz", FileState::NoTool),
+        ];
+        run.hosts.push(h);
+    }
+    run.warnings.push(FileWarning {
+        host: "h1".into(),
+        file: "/var/log/maillog".into(),
+        mtime: at("21:00:00").to_utc(),
+        latest_line: at("22:15:00"),
+    });
+    let text = trace_text(&run, false, 200);
+    for part in [
+        "warning: h1, h2 skipped by mtime (outside the window): /var/log/maillog.1\n",
+        "warning: h1, h2 not read (no tool on the host to decompress): /var/log/maillog.2.xz\n",
+        "warning: h1 /var/log/maillog: lines up to 2026-11-28 22:15:00 +08:00 but the file's mtime is 2026-11-28 21:00:00 +08:00",
+    ] {
+        assert!(text.contains(part), "missing {part:?}:\n{text}");
+    }
 }
