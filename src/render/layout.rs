@@ -115,7 +115,9 @@ pub fn summarise_list(text: &str, budget: usize) -> String {
     format!("{}; and {} more", kept.join("; "), items.len() - kept.len())
 }
 
-/// A bordered table whose cells wrap so that it is at most `width` wide.
+/// A bordered table whose cells wrap so that it is at most `width` wide;
+/// columns are two spaces apart (the preset's blank separator and one
+/// space of padding) to leave the room to the text.
 pub fn table(width: usize, header: Vec<&str>) -> Table {
     let mut table = Table::new();
     table
@@ -123,6 +125,9 @@ pub fn table(width: usize, header: Vec<&str>) -> Table {
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(u16::try_from(width).unwrap_or(u16::MAX))
         .set_header(header);
+    for column in table.column_iter_mut().skip(1) {
+        column.set_padding((0, 1));
+    }
     table
 }
 

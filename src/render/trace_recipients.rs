@@ -128,12 +128,14 @@ fn rows(m: &MessageTrace, b: &Block) -> Vec<Row> {
         if here.is_empty() {
             continue;
         }
+        let mut listed = 0;
         if let Some(inst) = instance(m, &e.from, &e.mail_id, e.time) {
             for a in retried(inst, &here) {
                 push(attempt_row(inst, a, Some(&e.to)));
+                listed += 1;
             }
         }
-        push(edge_row(e));
+        push(edge_row(e, listed < e.retries));
     }
     for r in b.entries.iter().filter(|r| !shown(m, r)) {
         let stay = r
@@ -199,8 +201,10 @@ fn attempt_row(inst: &InstanceView, a: &AttemptView, to: Option<&str>) -> Row {
     ]
 }
 
-fn edge_row(e: &Edge) -> Row {
-    let status = if e.retries > 0 {
+/// A hop's last attempt; `count_retries` says how many earlier attempts
+/// there were when the rows above do not show them all.
+fn edge_row(e: &Edge, count_retries: bool) -> Row {
+    let status = if count_retries {
         format!("{} → {} (after {} retries)", e.status, e.to, e.retries)
     } else {
         format!("{} → {}", e.status, e.to)
