@@ -155,7 +155,7 @@ async fn skipped_files_and_lines_later_than_the_mtime_are_reported() {
 
     let text = mailtrace::render::trace_text(&run, false, 400);
     let skipped = format!(
-        "  warning: h1 skipped by mtime (outside the window): {}\n",
+        "  note: h1 not read, modified before the window began: {}\n",
         h1.log_files[0].path
     );
     assert!(text.contains(&skipped), "{text}");

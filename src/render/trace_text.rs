@@ -221,14 +221,21 @@ fn hosts(out: &mut String, run: &TraceRun, width: usize) {
 /// Names the files hosts listed but never read, one line for the hosts
 /// that passed over the same files in the same way.
 fn passed_over(out: &mut String, hosts: &[HostSummary], width: usize) {
+    // pruning by mtime is routine (a note); a file that cannot be
+    // decompressed is mail not searched (a warning)
     let why = [
-        (FileState::Skipped, "skipped by mtime (outside the window)"),
+        (
+            FileState::Skipped,
+            "note:",
+            "not read, modified before the window began",
+        ),
         (
             FileState::NoTool,
+            "warning:",
             "not read (no tool on the host to decompress)",
         ),
     ];
-    for (state, why) in why {
+    for (state, label, why) in why {
         let mut groups: Vec<(Vec<&str>, Vec<&str>)> = Vec::new();
         for h in hosts.iter().filter(|h| h.searched) {
             let files: Vec<&str> = h
@@ -246,7 +253,7 @@ fn passed_over(out: &mut String, hosts: &[HostSummary], width: usize) {
             }
         }
         for (files, names) in groups {
-            let text = format!("warning: {} {why}: {}", names.join(", "), files.join(", "));
+            let text = format!("{label} {} {why}: {}", names.join(", "), files.join(", "));
             wrapped(out, 2, 4, &text, width);
         }
     }
