@@ -12,43 +12,10 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::fixtures::{cases, materialize};
+use common::fixtures::{ask, cases, materialize, Ask};
 use serde_json::{json, Value};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_mailtrace");
-
-/// The question of a case, as front-end arguments.
-struct Ask {
-    host: String,
-    keywords: Vec<String>,
-    mail_id: Option<String>,
-    message_id: Option<String>,
-    time: String,
-    range: String,
-}
-
-fn ask(case: &Path) -> Ask {
-    let text = std::fs::read_to_string(case.join("request.json")).expect("request.json");
-    let r: Value = serde_json::from_str(&text).expect("request JSON");
-    let s = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_string);
-    Ask {
-        host: s("host").expect("host"),
-        keywords: r
-            .get("keywords")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default(),
-        mail_id: s("mail_id"),
-        message_id: s("message_id"),
-        time: s("time").expect("time"),
-        range: s("range").unwrap_or_else(|| "1h".into()),
-    }
-}
 
 /// Every recipient of every message: the sender and what became of it.
 fn answers(run: &Value) -> Vec<Value> {

@@ -15,3 +15,18 @@ pub trait HostDirectory {
     /// The cluster a host belongs to, for labels.
     fn cluster_of(&self, host: &str) -> Option<String>;
 }
+
+/// A directory that knows no host: every peer is outside the site.
+#[cfg(test)]
+pub(crate) struct NoHosts;
+
+#[cfg(test)]
+impl HostDirectory for NoHosts {
+    fn resolve(&self, _: &str) -> Option<Resolved> {
+        None
+    }
+
+    fn cluster_of(&self, _: &str) -> Option<String> {
+        None
+    }
+}

@@ -293,20 +293,9 @@ fn extend(path: &[String], host: &str) -> Vec<String> {
 mod tests {
     use crate::parse::{parse_line, LineContext};
     use crate::time::Zone;
-    use crate::trace::{correlate, HostDirectory, Position, Record, Resolved, State};
+    use crate::trace::directory::NoHosts;
+    use crate::trace::{correlate, Position, Record, State};
     use chrono::TimeZone;
-
-    struct NoHosts;
-
-    impl HostDirectory for NoHosts {
-        fn resolve(&self, _: &str) -> Option<Resolved> {
-            None
-        }
-
-        fn cluster_of(&self, _: &str) -> Option<String> {
-            None
-        }
-    }
 
     fn trace(lines: &[&str]) -> crate::trace::Trace {
         let ctx = LineContext {

@@ -353,19 +353,7 @@ mod tests {
     use super::*;
     use crate::parse::{parse_line, LineContext};
     use crate::time::Zone;
-    use crate::trace::Resolved;
-
-    struct NoHosts;
-
-    impl HostDirectory for NoHosts {
-        fn resolve(&self, _: &str) -> Option<Resolved> {
-            None
-        }
-
-        fn cluster_of(&self, _: &str) -> Option<String> {
-            None
-        }
-    }
+    use crate::trace::directory::NoHosts;
 
     /// A new position for each line pushed.
     fn next_line() -> Position {

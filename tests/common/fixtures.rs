@@ -73,16 +73,23 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// The case's `request.json` as the trace request it stands for.
-pub fn request(case: &Path, inventory: &Inventory) -> TraceRequest {
-    let request: Value =
-        serde_json::from_str(&fs::read_to_string(case.join("request.json")).unwrap()).unwrap();
-    let text = |k: &str| request.get(k).and_then(Value::as_str).map(str::to_string);
-    let centre = parse_local_time(&text("time").unwrap(), &inventory.zone).unwrap();
-    let range = parse_duration(&text("range").unwrap_or_else(|| "1h".into())).unwrap();
-    TraceRequest {
-        hosts: super::hosts(inventory, &text("host").unwrap()),
-        keywords: request
+/// The question of a case, as front-end arguments.
+pub struct Ask {
+    pub host: String,
+    pub keywords: Vec<String>,
+    pub mail_id: Option<String>,
+    pub message_id: Option<String>,
+    pub time: String,
+    pub range: String,
+}
+
+pub fn ask(case: &Path) -> Ask {
+    let text = std::fs::read_to_string(case.join("request.json")).expect("request.json");
+    let r: Value = serde_json::from_str(&text).expect("request JSON");
+    let s = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_string);
+    Ask {
+        host: s("host").expect("host"),
+        keywords: r
             .get("keywords")
             .and_then(Value::as_array)
             .map(|a| {
@@ -92,9 +99,23 @@ pub fn request(case: &Path, inventory: &Inventory) -> TraceRequest {
                     .collect()
             })
             .unwrap_or_default(),
-        mail_id: text("mail_id"),
-        message_id: text("message_id"),
-        window: Window::around(centre, range),
+        mail_id: s("mail_id"),
+        message_id: s("message_id"),
+        time: s("time").expect("time"),
+        range: s("range").unwrap_or_else(|| "1h".into()),
+    }
+}
+
+/// The case's `request.json` as the trace request it stands for.
+pub fn request(case: &Path, inventory: &Inventory) -> TraceRequest {
+    let a = ask(case);
+    let centre = parse_local_time(&a.time, &inventory.zone).unwrap();
+    TraceRequest {
+        hosts: super::hosts(inventory, &a.host),
+        keywords: a.keywords,
+        mail_id: a.mail_id,
+        message_id: a.message_id,
+        window: Window::around(centre, parse_duration(&a.range).unwrap()),
         follow: parse_duration("5d").unwrap(),
         max_rounds: mailtrace::engine::MAX_ROUNDS,
     }
