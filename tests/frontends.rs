@@ -51,7 +51,12 @@ fn run_cli(dir: &Path, args: &[String]) -> Value {
 }
 
 fn cli_trace(dir: &Path, a: &Ask) -> Value {
-    let mut args: Vec<String> = ["trace", "-i", "inventory.yaml", "--format", "json"]
+    run_cli(dir, &trace_args(a, "json"))
+}
+
+/// The CLI arguments that trace what the case asks, in `format`.
+fn trace_args(a: &Ask, format: &str) -> Vec<String> {
+    let mut args: Vec<String> = ["trace", "-i", "inventory.yaml", "--format", format]
         .map(String::from)
         .to_vec();
     args.extend(["--host".into(), a.host.clone()]);
@@ -70,7 +75,7 @@ fn cli_trace(dir: &Path, a: &Ask) -> Value {
     if let Some(id) = &a.message_id {
         args.extend(["--message-id".into(), id.clone()]);
     }
-    run_cli(dir, &args)
+    args
 }
 
 /// Calls the MCP trace tool over stdio, as an assistant would.
@@ -286,4 +291,39 @@ fn query_keeps_repeated_lines() {
         .filter(|l| l.contains("<rachel@example.edu>: Recipient address rejected"))
         .collect();
     assert_eq!(lines.len(), 2, "{query}");
+}
+
+/// The MCP answer's `graph_dot` is the CLI's `--format dot`, byte for byte:
+/// both come from the one DOT renderer.
+#[test]
+fn mcp_graph_is_the_cli_dot() {
+    let (mut compared, mut clustered) = (0, false);
+    for case in cases() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        materialize(&case, tmp.path());
+        let a = ask(&case);
+        let out = Command::new(BINARY)
+            .current_dir(tmp.path())
+            .args(trace_args(&a, "dot"))
+            .output()
+            .expect("mailtrace runs");
+        let dot = String::from_utf8(out.stdout).expect("DOT is UTF-8");
+        let mcp = mcp_trace(tmp.path(), &a);
+        if mcp["edges"].as_array().is_none_or(|e| e.is_empty()) {
+            continue;
+        }
+        assert_eq!(
+            mcp["graph_dot"].as_str().map(|g| g.to_string() + "\n"),
+            Some(dot.clone()),
+            "{}",
+            case.display()
+        );
+        clustered |= dot.contains("\\n(");
+        compared += 1;
+        if compared == 8 {
+            break;
+        }
+    }
+    assert_eq!(compared, 8, "cases with hops");
+    assert!(clustered, "no node labelled with its cluster");
 }

@@ -116,12 +116,7 @@ fn read_lines(
 type Shape = String;
 
 fn shape(m: &MessageTrace) -> Shape {
-    // the DOT text is presentation, drawn when the whole trace is known
-    let m = MessageTrace {
-        graph_dot: String::new(),
-        ..m.clone()
-    };
-    serde_json::to_string_pretty(&m).expect("message as JSON")
+    serde_json::to_string_pretty(m).expect("message as JSON")
 }
 
 fn arrival(event: &Event) -> bool {

@@ -44,7 +44,6 @@ pub fn message(sender: Option<&str>, host: &str, client: Option<&str>) -> Messag
         hop_count: 0,
         recipients: Vec::new(),
         refused: None,
-        graph_dot: String::new(),
         instances: Vec::new(),
     }
 }

@@ -76,7 +76,7 @@ pub fn render_trace(run: &TraceRun, format: Format) -> String {
     match format {
         Format::Text => render::trace_text(run, colour(), width()),
         Format::Json => render::json(run) + "\n",
-        Format::Dot => run.trace.graph_dot.clone() + "\n",
+        Format::Dot => render::trace_dot(run) + "\n",
     }
 }
 

@@ -16,7 +16,7 @@ use crate::analyze::{analyze, overall, MessageAnalysis};
 use crate::collect::{Collector, FileState, HostReport};
 use crate::plan::SearchRequest;
 use crate::time::Window;
-use crate::trace::{correlate, next_searches, Record, Trace};
+use crate::trace::{correlate, next_searches, HostDirectory, Record, Trace};
 
 /// What to trace.
 #[derive(Debug, Clone)]
@@ -160,59 +160,9 @@ pub struct TraceRun {
     /// Files whose lines are later than their mtime, one per file.
     pub warnings: Vec<FileWarning>,
     pub stats: Stats,
-}
-
-/// A message with its checks, verdict and diagnosis, as serialized.
-#[derive(Serialize)]
-struct MessageView<'a> {
-    #[serde(flatten)]
-    message: &'a crate::trace::MessageTrace,
-    #[serde(flatten)]
-    analysis: Option<&'a MessageAnalysis>,
-}
-
-/// The JSON shape: the trace's union fields at the top, messages with their analysis.
-#[derive(Serialize)]
-struct RunView<'a> {
-    query: &'a QueryEcho,
-    verdict: &'a str,
-    messages: Vec<MessageView<'a>>,
-    nodes: &'a [String],
-    edges: &'a [crate::trace::Edge],
-    hop_count: usize,
-    graph_dot: &'a str,
-    recipients: &'a [crate::trace::RecipientOutcome],
-    hosts: &'a [HostSummary],
-    warnings: &'a [FileWarning],
-    stats: &'a Stats,
-}
-
-impl Serialize for TraceRun {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        RunView {
-            query: &self.query,
-            verdict: &self.verdict,
-            messages: self
-                .trace
-                .messages
-                .iter()
-                .enumerate()
-                .map(|(i, message)| MessageView {
-                    message,
-                    analysis: self.analysis.get(i),
-                })
-                .collect(),
-            nodes: &self.trace.nodes,
-            edges: &self.trace.edges,
-            hop_count: self.trace.hop_count,
-            graph_dot: &self.trace.graph_dot,
-            recipients: &self.trace.recipients,
-            hosts: &self.hosts,
-            warnings: &self.warnings,
-            stats: &self.stats,
-        }
-        .serialize(serializer)
-    }
+    /// The cluster of each node of the trace that belongs to one (host →
+    /// cluster), for the graph's labels.
+    pub clusters: BTreeMap<String, String>,
 }
 
 impl TraceRun {
@@ -309,6 +259,7 @@ pub async fn run_trace(
             message_id: request.message_id.clone(),
             window: WindowView::new(&request.window, &inventory.zone),
         },
+        clusters: clusters_of(&trace.nodes, &directory),
         trace,
         analysis,
         verdict,
@@ -328,6 +279,14 @@ pub async fn run_trace(
             per_round,
         },
     }
+}
+
+/// The cluster of each of `nodes` that belongs to one.
+fn clusters_of(nodes: &[String], directory: &dyn HostDirectory) -> BTreeMap<String, String> {
+    nodes
+        .iter()
+        .filter_map(|n| Some((n.clone(), directory.cluster_of(n)?)))
+        .collect()
 }
 
 fn first_round(request: &TraceRequest, tracked: &[String]) -> Vec<(String, SearchRequest)> {

@@ -3,9 +3,11 @@
 
 mod audit;
 mod doctor_text;
+pub mod dot;
 mod flow_text;
 pub mod layout;
 mod query_text;
+mod trace_json;
 mod trace_recipients;
 mod trace_text;
 
@@ -13,6 +15,7 @@ pub use audit::{audit_html, audit_markdown, audit_text};
 pub use doctor_text::doctor_text;
 pub use flow_text::flow_text;
 pub use query_text::query_text;
+pub use trace_json::trace_dot;
 pub use trace_text::trace_text;
 
 use serde::Serialize;

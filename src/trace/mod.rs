@@ -3,7 +3,6 @@
 //! state. Pure: no I/O, so every case is testable from fixture lines.
 
 mod directory;
-mod graph;
 mod instance;
 mod links;
 mod model;
@@ -13,7 +12,6 @@ mod sessions;
 mod stream;
 
 pub use directory::{HostDirectory, Resolved};
-pub use graph::to_dot;
 pub use instance::{build_instances, Attempt, Instance};
 pub use links::{Link, LinkKind};
 pub use model::{

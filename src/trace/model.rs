@@ -169,7 +169,6 @@ pub struct MessageTrace {
     /// The message's fate when no recipient is named (then `recipients` is empty).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refused: Option<Refusal>,
-    pub graph_dot: String,
     pub instances: Vec<InstanceView>,
 }
 
@@ -180,7 +179,6 @@ pub struct Trace {
     pub nodes: Vec<String>,
     pub edges: Vec<Edge>,
     pub hop_count: usize,
-    pub graph_dot: String,
     pub recipients: Vec<RecipientOutcome>,
 }
 
@@ -255,7 +253,7 @@ pub fn assemble(
         .collect();
     messages.extend(rejections(records, instances, &traced, directory));
     messages.sort_by_key(|m| m.first_seen);
-    union(messages, directory)
+    union(messages)
 }
 
 /// Splits a group of instances into its queue entries: each root that
@@ -395,7 +393,7 @@ pub(super) fn message(
         sasl_username: first.sasl_username.clone(),
     });
     let hop_count = recipients.iter().map(|r| r.hops).max().unwrap_or(0);
-    let mut m = MessageTrace {
+    MessageTrace {
         message_id: members
             .iter()
             .find_map(|i| instances[*i].message_id.clone()),
@@ -412,11 +410,8 @@ pub(super) fn message(
             None
         },
         recipients,
-        graph_dot: String::new(),
         instances: path_order.iter().map(|i| view(&instances[*i])).collect(),
-    };
-    m.graph_dot = super::graph::to_dot(&m.nodes, &m.edges, directory);
-    m
+    }
 }
 
 /// Where the message entered: members that no hop, hand-over or failed hop
@@ -708,7 +703,6 @@ pub(super) fn refusal(host: &str, time: DateTime<FixedOffset>, reject: &Reject) 
             .is_empty()
             .then(|| refusal_of(host, None, time, reject)),
         recipients,
-        graph_dot: String::new(),
         instances: Vec::new(),
     }
 }
@@ -721,7 +715,7 @@ pub(super) fn peer_text(peer: &Peer) -> String {
     }
 }
 
-fn union(messages: Vec<MessageTrace>, directory: &dyn HostDirectory) -> Trace {
+fn union(messages: Vec<MessageTrace>) -> Trace {
     let mut trace = Trace::default();
     for m in &messages {
         for n in &m.nodes {
@@ -733,13 +727,6 @@ fn union(messages: Vec<MessageTrace>, directory: &dyn HostDirectory) -> Trace {
         trace.recipients.extend(m.recipients.iter().cloned());
         trace.hop_count = trace.hop_count.max(m.hop_count);
     }
-    let mut messages = messages;
-    for m in &mut messages {
-        if m.graph_dot.is_empty() {
-            m.graph_dot = super::graph::to_dot(&m.nodes, &m.edges, directory);
-        }
-    }
-    trace.graph_dot = super::graph::to_dot(&trace.nodes, &trace.edges, directory);
     trace.messages = messages;
     trace
 }

@@ -27,7 +27,6 @@ fn message(recipients: Vec<RecipientOutcome>) -> MessageTrace {
         hop_count: 1,
         recipients,
         refused: None,
-        graph_dot: String::new(),
         instances: Vec::new(),
     }
 }
@@ -112,6 +111,7 @@ fn run(messages: Vec<MessageTrace>) -> TraceRun {
             unparsed_examples: Vec::new(),
             per_round: Vec::new(),
         },
+        clusters: Default::default(),
     }
 }
 

@@ -1,19 +1,23 @@
 //! The trace graph in Graphviz DOT: nodes labelled with host and cluster,
-//! edges with queue IDs, coloured by status.
+//! edges with queue IDs, coloured by status. The one place that writes DOT:
+//! `trace --format dot` and the `graph_dot` fields of the JSON answers (CLI
+//! and MCP alike) all come from [`to_dot`].
+
+use std::collections::BTreeMap;
 
 use petgraph::dot::{Config, Dot};
 use petgraph::graph::DiGraph;
 
-use super::directory::HostDirectory;
-use super::model::Edge;
+use crate::trace::Edge;
 
-/// Renders nodes and edges as a DOT digraph.
-pub fn to_dot(nodes: &[String], edges: &[Edge], directory: &dyn HostDirectory) -> String {
+/// Renders nodes and edges as a DOT digraph; a node in `clusters` (host →
+/// cluster) is labelled with its cluster too.
+pub fn to_dot(nodes: &[String], edges: &[Edge], clusters: &BTreeMap<String, String>) -> String {
     let mut graph: DiGraph<String, &Edge> = DiGraph::new();
     let ids: Vec<_> = nodes
         .iter()
         .map(|n| {
-            let label = match directory.cluster_of(n) {
+            let label = match clusters.get(n) {
                 Some(c) => format!("{n}\\n({c})"),
                 None => n.clone(),
             };
