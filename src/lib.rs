@@ -3,7 +3,7 @@
 //!
 //! The modules follow the data: [`inventory`] → [`plan`] → [`collect`] →
 //! [`parse`] → [`trace`] (correlation) → [`analyze`], driven in rounds by [`engine`] and
-//! shown by [`render`]; [`cli`], [`mcp`] and [`demo`] are front ends.
+//! handed on as [`report`] values and shown by [`render`]; [`cli`], [`mcp`] and [`demo`] are front ends.
 
 pub mod analyze;
 pub mod cli;
@@ -15,5 +15,6 @@ pub mod mcp;
 pub mod parse;
 pub mod plan;
 pub mod render;
+pub mod report;
 pub mod time;
 pub mod trace;

@@ -12,10 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use serde::Serialize;
 
 use super::ingest::{Destination, ParseSink, Parsed};
-use super::trace::HostSummary;
 use super::WindowView;
 use crate::analyze::{
     analyze_message, AuditAccumulator, AuditReport, FlowAccumulator, FlowSummary, Site,
@@ -23,6 +21,7 @@ use crate::analyze::{
 use crate::collect::Collector;
 use crate::parse::CORRELATED_MARKERS;
 use crate::plan::SearchRequest;
+use crate::report::{AuditRun, HostSummary};
 use crate::time::Window;
 use crate::trace::{MessageTrace, StreamCorrelator};
 
@@ -35,23 +34,6 @@ pub struct AuditRequest {
     pub clusters: Vec<String>,
     pub window: Window,
     pub follow: Duration,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditRun {
-    pub window: WindowView,
-    pub generated: String,
-    #[serde(flatten)]
-    pub report: AuditReport,
-    pub flows: Vec<FlowSummary>,
-    pub hosts: Vec<HostSummary>,
-    pub unparsed_lines: u64,
-    pub unparsed_examples: Vec<String>,
-    pub rounds: usize,
-    /// Most queue stays held at once while correlating.
-    pub peak_instances: usize,
-    /// Stuck mail past the threshold, path anomalies, or failed hosts.
-    pub problems: Vec<String>,
 }
 
 /// What the audit keeps while lines stream in.

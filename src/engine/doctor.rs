@@ -4,41 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::collect::probe::{probe_within, Facts};
 use crate::collect::Credentials;
 use crate::inventory::{Host, Inventory};
 use crate::parse::{parse_line, LineContext};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Health {
-    Pass,
-    Warn,
-    Fail,
-}
-
-/// One finding about a host.
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    pub check: &'static str,
-    pub health: Health,
-    pub detail: String,
-    pub hint: Option<String>,
-}
-
-/// One host's row.
-#[derive(Debug, Clone, Serialize)]
-pub struct HostHealth {
-    pub host: String,
-    pub health: Health,
-    pub auth: Option<String>,
-    pub files: usize,
-    pub findings: Vec<Finding>,
-    pub facts: Facts,
-}
+use crate::report::{Finding, Health, HostHealth};
 
 /// Probes `hosts` (all tracked hosts when empty) at once and judges them.
 pub async fn run_doctor(

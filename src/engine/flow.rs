@@ -4,12 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
-
-use super::trace::{run_trace, HostSummary, TraceRequest};
-use super::WindowView;
-use crate::analyze::{flows, FlowSummary};
+use super::trace::{run_trace, TraceRequest};
+use crate::analyze::flows;
 use crate::collect::Collector;
+use crate::report::FlowRun;
 use crate::time::Window;
 
 /// Lines every message that arrives over SMTP leaves: smtpd's `client=`
@@ -23,17 +21,6 @@ pub struct FlowRequest {
     pub window: Window,
     pub keywords: Vec<String>,
     pub follow: Duration,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct FlowRun {
-    pub window: WindowView,
-    #[serde(flatten)]
-    pub summary: FlowSummary,
-    /// Messages whose later hops happened after the window.
-    pub later_than_window: Vec<String>,
-    pub hosts: Vec<HostSummary>,
-    pub rounds: usize,
 }
 
 pub async fn run_flow(collector: &Arc<Collector>, request: &FlowRequest) -> FlowRun {

@@ -11,39 +11,19 @@ mod query;
 mod site;
 mod trace;
 
-pub use audit::{run_audit, AuditRequest, AuditRun};
-pub use directory::InventoryDirectory;
-pub use doctor::{judge, run_doctor, Finding, Health, HostHealth};
-pub use flow::{run_flow, FlowRequest, FlowRun};
-pub use ingest::Parsed;
-pub use query::{run_query, MailLines, QueryHost, QueryRequest, QueryRun};
-pub use site::site_of;
-pub use trace::{
-    run_trace, FileWarning, HostSummary, LogFile, QueryEcho, RoundStat, Stats, TraceRequest,
-    TraceRun, MAX_ROUNDS,
+/// The finished values, defined with the data they present.
+pub use crate::report::{
+    AuditRun, FileWarning, Finding, FlowRun, Health, HostHealth, HostSummary, LogFile, MailLines,
+    QueryEcho, QueryHost, QueryRun, RoundStat, Stats, TraceRun, WindowView,
 };
-
-use serde::Serialize;
-
-use crate::time::Window;
-
-/// A window as shown to users: RFC 3339 in the inventory's zone.
-#[derive(Debug, Clone, Serialize)]
-pub struct WindowView {
-    pub from: String,
-    pub to: String,
-    pub zone: String,
-}
-
-impl WindowView {
-    pub fn new(window: &Window, zone: &crate::time::Zone) -> Self {
-        WindowView {
-            from: zone.display(window.from).to_rfc3339(),
-            to: zone.display(window.to).to_rfc3339(),
-            zone: zone.to_string(),
-        }
-    }
-}
+pub use audit::{run_audit, AuditRequest};
+pub use directory::InventoryDirectory;
+pub use doctor::{judge, run_doctor};
+pub use flow::{run_flow, FlowRequest};
+pub use ingest::Parsed;
+pub use query::{run_query, QueryRequest};
+pub use site::site_of;
+pub use trace::{run_trace, TraceRequest, MAX_ROUNDS};
 
 /// Something to show while a run is in progress (only on a terminal).
 #[derive(Debug, Clone)]

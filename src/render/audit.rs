@@ -7,7 +7,7 @@ use std::fmt::Write;
 use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
 
 use crate::analyze::{AuditReport, FailureClass, FailureExample, Totals};
-use crate::engine::AuditRun;
+use crate::report::AuditRun;
 
 /// One titled table.
 struct Section {

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
 
-use crate::engine::{Health, HostHealth};
+use crate::report::{Health, HostHealth};
 
 fn word(h: Health) -> &'static str {
     match h {

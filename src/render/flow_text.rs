@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use comfy_table::{presets::UTF8_BORDERS_ONLY, Table};
 
-use crate::engine::FlowRun;
+use crate::report::FlowRun;
 
 pub fn flow_text(run: &FlowRun) -> String {
     let mut out = String::new();

@@ -44,7 +44,7 @@ pub fn address_text(address: &str) -> String {
 }
 
 /// The resolved window as a header line: in the zone, then in UTC.
-pub fn window_line(window: &crate::engine::WindowView) -> String {
+pub fn window_line(window: &crate::report::WindowView) -> String {
     let utc = |t: &str| {
         chrono::DateTime::parse_from_rfc3339(t)
             .map(|t| t.to_utc().format("%Y-%m-%d %H:%M:%SZ").to_string())

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::engine::QueryRun;
+use crate::report::QueryRun;
 
 pub fn query_text(run: &QueryRun) -> String {
     let mut out = String::new();

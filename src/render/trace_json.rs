@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::dot::to_dot;
 use crate::analyze::MessageAnalysis;
-use crate::engine::{FileWarning, HostSummary, QueryEcho, Stats, TraceRun};
+use crate::report::{FileWarning, HostSummary, QueryEcho, Stats, TraceRun};
 use crate::trace::{Edge, InstanceView, MessageTrace, Origin, RecipientOutcome, Refusal};
 
 /// The DOT graph of the whole run (`trace --format dot`, without the final newline).

@@ -13,7 +13,7 @@ use super::sender_text;
 use super::trace_recipients::{recipients, refusal};
 use crate::analyze::{CheckStatus, MessageAnalysis};
 use crate::collect::FileState;
-use crate::engine::{HostSummary, TraceRun};
+use crate::report::{HostSummary, TraceRun};
 use crate::trace::MessageTrace;
 
 /// Renders a trace run as text `width` columns wide; `colour` paints

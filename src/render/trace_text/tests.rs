@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset};
 use super::trace_text;
 use crate::analyze::{analyze_message, Site};
 use crate::collect::FileState;
-use crate::engine::{FileWarning, HostSummary, LogFile, QueryEcho, Stats, TraceRun, WindowView};
+use crate::report::{FileWarning, HostSummary, LogFile, QueryEcho, Stats, TraceRun, WindowView};
 use crate::trace::{
     AttemptView, Edge, InstanceView, MessageTrace, RecipientOutcome, Refusal, State, Trace,
 };
