@@ -532,6 +532,7 @@ mod tests {
     use super::*;
     use crate::analyze::analyze_message;
     use crate::analyze::testing::{message, recipient, refusal, site};
+    use crate::render::verdict_text;
 
     fn status(checks: &[Check], name: &str) -> (CheckStatus, String) {
         let c = checks.iter().find(|c| c.name == name).expect("the check");
@@ -555,7 +556,7 @@ mod tests {
             status(&a.checks, "final destination"),
             (CheckStatus::Fail, note.into())
         );
-        assert_eq!(a.verdict, format!("PROBLEM: {note}"));
+        assert_eq!(verdict_text(&a.verdict), format!("PROBLEM: {note}"));
         let (codes, text) = status(&a.checks, "SMTP codes");
         assert_eq!(codes, CheckStatus::Fail);
         assert!(
@@ -577,7 +578,7 @@ mod tests {
         m.refused = Some(refusal(State::Rejected, "h2", None, "CONNECT", reply));
         let a = analyze_message(&m, &site());
         assert_eq!(
-            a.verdict,
+            verdict_text(&a.verdict),
             format!(
                 "PROBLEM: the client unknown[203.0.113.66] is rejected on h2 at CONNECT: {reply}"
             )
@@ -601,7 +602,7 @@ mod tests {
         ));
         let a = analyze_message(&m, &site());
         assert_eq!(
-            a.verdict,
+            verdict_text(&a.verdict),
             "PROBLEM: the mail from kim@example.edu is held on h1 by a header check: bulk mailer held for review"
         );
         assert_eq!(a.diagnosis[0].rule, "held");
@@ -628,7 +629,7 @@ mod tests {
                 "no recipient of 4A8C2C40E19 on mailer2 is logged".into()
             )
         );
-        assert_eq!(a.verdict, "CORRECT");
+        assert_eq!(verdict_text(&a.verdict), "CORRECT");
         assert!(a.diagnosis.is_empty(), "{:?}", a.diagnosis);
     }
 
@@ -647,7 +648,7 @@ mod tests {
             );
         }
         assert_eq!(
-            a.verdict,
+            verdict_text(&a.verdict),
             "PROBLEM: an unnamed recipient is unknown on h1: \
              no delivery attempt logged for 4A8C2C40E19 on h1"
         );

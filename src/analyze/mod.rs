@@ -132,19 +132,30 @@ impl Site {
     }
 }
 
+/// The judgement of a message, or of a whole trace (render words it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every check passed.
+    Correct,
+    /// A check failed: the first failing one, by name, with its note.
+    Problem { check: &'static str, note: String },
+    /// The trace found no message to judge.
+    NothingFound,
+}
+
 /// The judgement of one message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MessageAnalysis {
     pub direction: Direction,
     pub checks: Vec<Check>,
-    /// `CORRECT` or `PROBLEM: <first failing check>`.
-    pub verdict: String,
+    /// Correct, or the first failing check.
+    pub verdict: Verdict,
     pub diagnosis: Vec<Diagnosis>,
 }
 
 impl MessageAnalysis {
     pub fn ok(&self) -> bool {
-        self.verdict == "CORRECT"
+        self.verdict == Verdict::Correct
     }
 }
 
@@ -152,8 +163,11 @@ impl MessageAnalysis {
 pub fn analyze_message(message: &MessageTrace, site: &Site) -> MessageAnalysis {
     let (direction, checks) = check_message(message, site);
     let verdict = match checks.iter().find(|c| c.status == CheckStatus::Fail) {
-        None => "CORRECT".to_string(),
-        Some(c) => format!("PROBLEM: {}", c.note),
+        None => Verdict::Correct,
+        Some(c) => Verdict::Problem {
+            check: c.name,
+            note: c.note.clone(),
+        },
     };
     MessageAnalysis {
         direction,
@@ -164,10 +178,10 @@ pub fn analyze_message(message: &MessageTrace, site: &Site) -> MessageAnalysis {
 }
 
 /// The overall verdict of a trace: CORRECT when every message is.
-pub fn overall(analyses: &[MessageAnalysis]) -> String {
+pub fn overall(analyses: &[MessageAnalysis]) -> Verdict {
     match analyses.iter().find(|a| !a.ok()) {
-        None if analyses.is_empty() => "NOTHING FOUND".to_string(),
-        None => "CORRECT".to_string(),
+        None if analyses.is_empty() => Verdict::NothingFound,
+        None => Verdict::Correct,
         Some(a) => a.verdict.clone(),
     }
 }

@@ -10,6 +10,7 @@ mod query_text;
 mod trace_json;
 mod trace_recipients;
 mod trace_text;
+mod verdict;
 
 pub use audit::{audit_html, audit_markdown, audit_text};
 pub use doctor_text::doctor_text;
@@ -17,6 +18,7 @@ pub use flow_text::flow_text;
 pub use query_text::query_text;
 pub use trace_json::trace_dot;
 pub use trace_text::trace_text;
+pub use verdict::verdict_text;
 
 use serde::Serialize;
 

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::dot::to_dot;
-use crate::analyze::MessageAnalysis;
+use crate::analyze::{MessageAnalysis, Verdict};
 use crate::report::{FileWarning, HostSummary, QueryEcho, Stats, TraceRun};
 use crate::trace::{Edge, InstanceView, MessageTrace, Origin, RecipientOutcome, Refusal};
 
@@ -59,7 +59,7 @@ impl<'a> MessageView<'a> {
 #[derive(Serialize)]
 struct RunView<'a> {
     query: &'a QueryEcho,
-    verdict: &'a str,
+    verdict: &'a Verdict,
     messages: Vec<MessageView<'a>>,
     nodes: &'a [String],
     edges: &'a [Edge],

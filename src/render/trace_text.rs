@@ -11,6 +11,7 @@ use comfy_table::{Cell, Color};
 use super::layout::{self, wrapped};
 use super::sender_text;
 use super::trace_recipients::{recipients, refusal};
+use super::verdict::verdict_text;
 use crate::analyze::{CheckStatus, MessageAnalysis};
 use crate::collect::FileState;
 use crate::report::{HostSummary, TraceRun};
@@ -36,7 +37,14 @@ pub fn trace_text(run: &TraceRun, colour: bool, width: usize) -> String {
     }
     if run.trace.messages.len() > 1 {
         let _ = writeln!(out);
-        verdict(&mut out, 0, "Overall: ", &run.verdict, colour, width);
+        verdict(
+            &mut out,
+            0,
+            "Overall: ",
+            &verdict_text(&run.verdict),
+            colour,
+            width,
+        );
     }
     hosts(&mut out, run, width);
     out
@@ -105,7 +113,14 @@ fn checks(out: &mut String, analysis: &MessageAnalysis, colour: bool, width: usi
         width,
     );
     layout::push_table(out, 4, &table);
-    verdict(out, 2, "verdict: ", &analysis.verdict, colour, width);
+    verdict(
+        out,
+        2,
+        "verdict: ",
+        &verdict_text(&analysis.verdict),
+        colour,
+        width,
+    );
 }
 
 fn message(

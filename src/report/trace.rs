@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 
 use super::WindowView;
-use crate::analyze::MessageAnalysis;
+use crate::analyze::{MessageAnalysis, Verdict};
 use crate::collect::FileState;
 use crate::trace::Trace;
 
@@ -112,7 +112,7 @@ pub struct TraceRun {
     /// One analysis per message of `trace`, in the same order.
     pub analysis: Vec<MessageAnalysis>,
     /// CORRECT when every message is, else the first problem.
-    pub verdict: String,
+    pub verdict: Verdict,
     pub hosts: Vec<HostSummary>,
     /// Files whose lines are later than their mtime, one per file.
     pub warnings: Vec<FileWarning>,

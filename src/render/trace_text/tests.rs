@@ -99,7 +99,7 @@ fn run(messages: Vec<MessageTrace>) -> TraceRun {
             ..Trace::default()
         },
         analysis,
-        verdict: "CORRECT".into(),
+        verdict: crate::analyze::Verdict::Correct,
         hosts: Vec::new(),
         warnings: Vec::new(),
         stats: Stats {
