@@ -14,7 +14,7 @@ use crate::collect::{Collector, FileState, HostReport};
 use crate::plan::SearchRequest;
 use crate::report::{FileWarning, HostSummary, LogFile, QueryEcho, RoundStat, Stats, TraceRun};
 use crate::time::Window;
-use crate::trace::{correlate, next_searches, HostDirectory, Record, Trace};
+use crate::trace::{correlate, HostDirectory, Line, Need, Record, Rounds, Trace};
 
 /// What to trace.
 #[derive(Debug, Clone)]
@@ -70,6 +70,7 @@ pub async fn run_trace(
     let mut summaries: BTreeMap<String, HostSummary> = BTreeMap::new();
     let mut per_round = Vec::new();
     let mut gathered = Gathered::default();
+    let mut rounds = Rounds::new(&directory, &tracked);
 
     let mut jobs = first_round(request, &tracked);
     for (host, r) in &jobs {
@@ -117,12 +118,13 @@ pub async fn run_trace(
                 searched.insert((p.host.clone(), q.clone()));
             }
         }
+        let start = parsed.len();
         parsed.extend(new);
-        let records = records(&parsed, request);
-        jobs = next_round(&records, &directory, &tracked, &mut searched, &later);
+        let needs = advance(&mut rounds, &parsed, start, request);
+        jobs = next_round(needs, &mut searched, &later);
     }
 
-    let records = records(&parsed, request);
+    let records = records(parsed, request);
     let mut trace = correlate(&records, &directory);
     explain_failures(&mut trace, &summaries);
     let analysis = analyze(&trace, &super::site_of(inventory));
@@ -212,20 +214,49 @@ fn first_round(request: &TraceRequest, tracked: &[String]) -> Vec<(String, Searc
         .collect()
 }
 
-/// Marks the lines that start the trace.
-fn records(parsed: &[Parsed], request: &TraceRequest) -> Vec<Record> {
+/// Marks the lines that start the trace; takes the lines over.
+fn records(mut parsed: Vec<Parsed>, request: &TraceRequest) -> Vec<Record> {
     // hosts answer in any order: fix one, keeping each host's file order
-    let mut ordered: Vec<&Parsed> = parsed.iter().collect();
-    ordered.sort_by(|a, b| a.host.cmp(&b.host).then(a.round.cmp(&b.round)));
-    ordered
+    parsed.sort_by(|a, b| a.host.cmp(&b.host).then(a.round.cmp(&b.round)));
+    parsed
         .into_iter()
         .map(|p| Record {
-            host: p.host.clone(),
-            event: p.event.clone(),
-            seed: is_seed(p, request),
+            seed: is_seed(&p, request),
+            host: p.host,
+            event: p.event,
             position: p.position,
         })
         .collect()
+}
+
+/// Hands the lines from `start` on (the last round's) to the trace state
+/// and takes the searches they call for. The lines go in the order
+/// `correlate` takes them in: by time and position, ties by host and round.
+/// A line older than one already taken for its queue ID replays them all.
+fn advance(
+    rounds: &mut Rounds,
+    parsed: &[Parsed],
+    start: usize,
+    request: &TraceRequest,
+) -> Vec<Need> {
+    let lines = |from: usize| {
+        let mut ordered: Vec<&Parsed> = parsed[from..].iter().collect();
+        ordered.sort_by(|a, b| a.host.cmp(&b.host).then(a.round.cmp(&b.round)));
+        ordered.sort_by_key(|p| (p.event.time, p.position));
+        ordered
+            .into_iter()
+            .map(|p| Line {
+                host: &p.host,
+                event: &p.event,
+                seed: is_seed(p, request),
+                position: p.position,
+            })
+            .collect::<Vec<Line>>()
+    };
+    if rounds.add(&lines(start)).is_err() {
+        rounds.rebuild(&lines(0));
+    }
+    rounds.take_needs()
 }
 
 fn is_seed(p: &Parsed, request: &TraceRequest) -> bool {
@@ -253,15 +284,14 @@ fn is_seed(p: &Parsed, request: &TraceRequest) -> bool {
     }
 }
 
+/// The searches of the next round, by host, without the ones already run.
 fn next_round(
-    records: &[Record],
-    directory: &InventoryDirectory,
-    tracked: &[String],
+    needs: Vec<Need>,
     searched: &mut HashSet<(String, String)>,
     window: &Window,
 ) -> Vec<(String, SearchRequest)> {
     let mut by_host: BTreeMap<String, SearchRequest> = BTreeMap::new();
-    for need in next_searches(records, directory, tracked) {
+    for need in needs {
         if !searched.insert((need.host.clone(), need.pattern.clone())) {
             continue;
         }

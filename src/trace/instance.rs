@@ -134,14 +134,24 @@ impl InstanceBuilder {
     /// and another program's line only marks (as a seed) the stay of a queue
     /// ID that a Postfix program of the same host logged.
     pub fn push(&mut self, host: &str, event: &Event, seed: bool, position: Position) {
+        self.add(host, event, seed, position);
+    }
+
+    /// [`push`](Self::push), saying which instance took the line or was
+    /// marked a seed by it.
+    pub fn add(
+        &mut self,
+        host: &str,
+        event: &Event,
+        seed: bool,
+        position: Position,
+    ) -> Option<usize> {
         let Some(queue_id) = event.queue_id.as_deref() else {
-            if let Some(id) = event.other_id.as_deref().filter(|_| seed) {
-                let key = (host.to_string(), id.to_string());
-                if let Some(&i) = self.current.get(&key) {
-                    self.instances[i].seed = true;
-                }
-            }
-            return;
+            let id = event.other_id.as_deref().filter(|_| seed)?;
+            let key = (host.to_string(), id.to_string());
+            let i = *self.current.get(&key)?;
+            self.instances[i].seed = true;
+            return Some(i);
         };
         let line = fingerprint(host, event, position);
         let key = (host.to_string(), queue_id.to_string());
@@ -152,7 +162,7 @@ impl InstanceBuilder {
         let slot = match self.current.get(&key) {
             Some(&i) if self.instances[i].lines.contains(&line) => {
                 self.instances[i].seed |= seed;
-                return;
+                return Some(i);
             }
             Some(&i)
                 if !(self.instances[i].removed && births)
@@ -171,6 +181,15 @@ impl InstanceBuilder {
         let inst = &mut self.instances[slot];
         inst.lines.insert(line);
         absorb(inst, event, seed);
+        Some(slot)
+    }
+
+    /// Marks instance `i` as holding a seed (a line it took was read again
+    /// as one).
+    pub fn mark_seed(&mut self, i: usize) {
+        if let Some(inst) = self.instances.get_mut(i) {
+            inst.seed = true;
+        }
     }
 
     pub fn instances(&self) -> &[Instance] {
@@ -199,7 +218,8 @@ impl InstanceBuilder {
     }
 }
 
-fn fingerprint(host: &str, event: &Event, position: Position) -> u64 {
+/// Identifies one line of one host: its position and text.
+pub(super) fn fingerprint(host: &str, event: &Event, position: Position) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (host, position.file, position.line, event.message.as_str()).hash(&mut h);
     h.finish()

@@ -48,6 +48,7 @@ pub enum Target {
 
 /// Index of instances by (host, queue ID), keyed by a hash of the pair so
 /// that building it copies no strings; lookups compare the strings.
+#[derive(Default)]
 pub struct InstanceIndex {
     /// By (host, queue ID).
     by_queue_id: HashMap<u64, Vec<usize>>,
@@ -82,6 +83,31 @@ impl InstanceIndex {
             by_queue_id,
             by_message_id,
         }
+    }
+
+    /// Adds instance `i` (new, or with a Message-ID it did not have) to an
+    /// index built round by round; adding it again changes nothing.
+    pub fn note(&mut self, i: usize, inst: &Instance) {
+        let add = |bucket: &mut Vec<usize>| {
+            if !bucket.contains(&i) {
+                bucket.push(i);
+            }
+        };
+        add(self
+            .by_queue_id
+            .entry(key(&inst.host, &inst.queue_id))
+            .or_default());
+        if let Some(mid) = inst.message_id.as_deref().filter(|m| m.len() > 2) {
+            add(self.by_message_id.entry(key(&inst.host, mid)).or_default());
+        }
+    }
+
+    /// The instances of `host` that carried Message-ID `mid` (a superset:
+    /// the caller compares).
+    pub fn with_message_id(&self, host: &str, mid: &str) -> &[usize] {
+        self.by_message_id
+            .get(&key(host, mid))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The stay a content filter or pipe on the same host re-injected the
@@ -293,30 +319,41 @@ pub fn resolve_indexed(
     index: &InstanceIndex,
     directory: &dyn HostDirectory,
 ) -> Vec<Link> {
-    let mut links = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (from, inst) in instances.iter().enumerate() {
-        for attempt in &inst.attempts {
-            if attempt.delivery.status != DeliveryStatus::Sent {
-                continue;
-            }
-            if let Target::Instance { index: to, kind } =
-                target_of(instances, index, from, attempt, directory)
-            {
-                let link = Link { from, to, kind };
-                if seen.insert(link) {
-                    links.push(link);
-                }
+    (0..instances.len())
+        .flat_map(|from| links_from(instances, index, from, directory))
+        .collect()
+}
+
+/// The joins of instance `from` to others: its hops and same-host
+/// hand-overs (each once), then its notifications.
+pub fn links_from(
+    instances: &[Instance],
+    index: &InstanceIndex,
+    from: usize,
+    directory: &dyn HostDirectory,
+) -> Vec<Link> {
+    let inst = &instances[from];
+    let mut links: Vec<Link> = Vec::new();
+    for attempt in &inst.attempts {
+        if attempt.delivery.status != DeliveryStatus::Sent {
+            continue;
+        }
+        if let Target::Instance { index: to, kind } =
+            target_of(instances, index, from, attempt, directory)
+        {
+            let link = Link { from, to, kind };
+            if !links.contains(&link) {
+                links.push(link);
             }
         }
-        for (time, _, next) in &inst.notifications {
-            if let Some(to) = index.find(instances, &inst.host, next, *time) {
-                links.push(Link {
-                    from,
-                    to,
-                    kind: LinkKind::Notification,
-                });
-            }
+    }
+    for (time, _, next) in &inst.notifications {
+        if let Some(to) = index.find(instances, &inst.host, next, *time) {
+            links.push(Link {
+                from,
+                to,
+                kind: LinkKind::Notification,
+            });
         }
     }
     links

@@ -17,7 +17,7 @@ pub use links::{Link, LinkKind};
 pub use model::{
     AttemptView, Edge, InstanceView, MessageTrace, Origin, RecipientOutcome, Refusal, State, Trace,
 };
-pub use needs::{next_searches, Need};
+pub use needs::{next_searches, Line, Need, OutOfOrder, Rounds};
 pub use stream::{SeedRule, StreamCorrelator};
 
 use crate::parse::Event;
