@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::directory::InventoryDirectory;
 use super::ingest::{LateLines, ParseSink, Parsed};
 use super::{Progress, WindowView};
-use crate::analyze::{analyze, overall};
+use crate::analyze::{analyze, overall, MessageAnalysis, Verdict};
 use crate::collect::{Collector, FileState, HostReport};
 use crate::plan::SearchRequest;
 use crate::report::{FileWarning, HostSummary, LogFile, QueryEcho, RoundStat, Stats, TraceRun};
@@ -71,13 +71,11 @@ pub async fn run_trace(
     let mut per_round = Vec::new();
     let mut gathered = Gathered::default();
     let mut rounds = Rounds::new(&directory, &tracked);
-
     let mut jobs = first_round(request, &tracked);
-    for (host, r) in &jobs {
-        for p in &r.patterns {
-            searched.insert((host.clone(), p.clone()));
-        }
-    }
+    searched.extend(
+        jobs.iter()
+            .flat_map(|(host, r)| r.patterns.iter().map(|p| (host.clone(), p.clone()))),
+    );
     let mut round = 0;
     let mut cut = false;
     while !jobs.is_empty() {
@@ -86,49 +84,22 @@ pub async fn run_trace(
             break;
         }
         round += 1;
-        progress(Progress::Round {
-            round,
-            hosts: jobs.iter().map(|(h, _)| h.clone()).collect(),
-        });
-        let patterns = jobs.iter().map(|(_, r)| r.patterns.len()).sum();
-        let sink = ParseSink::new(inventory, round);
-        let round_started = Instant::now();
-        let reports = collector.search(jobs, sink.clone()).await;
-        for report in &reports {
-            progress(Progress::HostDone {
-                host: report.host.clone(),
-                lines: report.lines,
-                error: report.error.clone(),
-            });
-        }
-        per_round.push(RoundStat {
-            round,
-            elapsed_ms: round_started.elapsed().as_millis() as u64,
-            hosts: reports
-                .iter()
-                .map(|r| (r.host.clone(), r.elapsed.as_millis() as u64))
-                .collect(),
-            patterns,
-        });
+        let (reports, stat, sink) = search_round(collector, jobs, round, progress).await;
+        per_round.push(stat);
         merge(&mut summaries, &reports);
         gathered.absorb(&sink);
         let new = sink.take();
-        for p in new.iter().filter(|p| p.pass == 2) {
-            if let Some(q) = &p.event.queue_id {
-                searched.insert((p.host.clone(), q.clone()));
-            }
-        }
+        // the queue IDs a search expanded were searched in full
+        searched.extend(new.iter().filter(|p| p.pass == 2).filter_map(|p| {
+            let q = p.event.queue_id.as_ref()?;
+            Some((p.host.clone(), q.clone()))
+        }));
         let start = parsed.len();
         parsed.extend(new);
         let needs = advance(&mut rounds, &parsed, start, request);
         jobs = next_round(needs, &mut searched, &later);
     }
-
-    let records = records(parsed, request);
-    let mut trace = correlate(&records, &directory);
-    explain_failures(&mut trace, &summaries);
-    let analysis = analyze(&trace, &super::site_of(inventory));
-    let verdict = overall(&analysis);
+    let (trace, analysis, verdict) = conclude(parsed, request, &directory, &summaries);
     for name in inventory.hosts.iter().map(|h| &h.name) {
         summaries
             .entry(name.clone())
@@ -170,6 +141,57 @@ fn clusters_of(nodes: &[String], directory: &dyn HostDirectory) -> BTreeMap<Stri
         .iter()
         .filter_map(|n| Some((n.clone(), directory.cluster_of(n)?)))
         .collect()
+}
+
+/// Correlates every line found and analyzes the trace: the trace, one
+/// analysis per message and the verdict.
+fn conclude(
+    parsed: Vec<Parsed>,
+    request: &TraceRequest,
+    directory: &InventoryDirectory,
+    summaries: &BTreeMap<String, HostSummary>,
+) -> (Trace, Vec<MessageAnalysis>, Verdict) {
+    let records = records(parsed, request);
+    let mut trace = correlate(&records, directory);
+    explain_failures(&mut trace, summaries);
+    let analysis = analyze(&trace, &super::site_of(directory.0));
+    let verdict = overall(&analysis);
+    (trace, analysis, verdict)
+}
+
+/// Runs one round's searches, telling `progress`: the hosts' reports, the
+/// round's figures and the sink holding the lines found.
+async fn search_round(
+    collector: &Arc<Collector>,
+    jobs: Vec<(String, SearchRequest)>,
+    round: usize,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> (Vec<HostReport>, RoundStat, Arc<ParseSink>) {
+    progress(Progress::Round {
+        round,
+        hosts: jobs.iter().map(|(h, _)| h.clone()).collect(),
+    });
+    let patterns = jobs.iter().map(|(_, r)| r.patterns.len()).sum();
+    let sink = ParseSink::new(collector.inventory(), round);
+    let round_started = Instant::now();
+    let reports = collector.search(jobs, sink.clone()).await;
+    for report in &reports {
+        progress(Progress::HostDone {
+            host: report.host.clone(),
+            lines: report.lines,
+            error: report.error.clone(),
+        });
+    }
+    let stat = RoundStat {
+        round,
+        elapsed_ms: round_started.elapsed().as_millis() as u64,
+        hosts: reports
+            .iter()
+            .map(|r| (r.host.clone(), r.elapsed.as_millis() as u64))
+            .collect(),
+        patterns,
+    };
+    (reports, stat, sink)
 }
 
 fn first_round(request: &TraceRequest, tracked: &[String]) -> Vec<(String, SearchRequest)> {

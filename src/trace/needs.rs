@@ -1,5 +1,6 @@
 //! What the next search round must look for: Message-IDs of the traced
-//! messages on every tracked host, queue IDs handed to hosts whose lines
+//! messages on every tracked host while their path is open (only on their
+//! own hosts once it is complete), queue IDs handed to hosts whose lines
 //! for them have not been seen yet, and the session lines that name the
 //! client of a refusal that does not.
 //!
@@ -12,10 +13,10 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, FixedOffset};
 
 use super::directory::HostDirectory;
-use super::instance::{fingerprint, Instance, InstanceBuilder};
-use super::links::{links_from, target_of, InstanceIndex, Link, LinkKind, Target};
+use super::instance::{fingerprint, Attempt, Instance, InstanceBuilder};
+use super::links::{links_from, resolve_peer, target_of, InstanceIndex, Link, LinkKind, Target};
 use super::{Position, Record};
-use crate::parse::{Event, EventKind};
+use crate::parse::{Event, EventKind, Relay};
 
 /// One thing to search for on one host.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -366,8 +367,9 @@ impl<'d> Rounds<'d> {
                 continue;
             }
             let members = self.groups.members[root].clone();
+            let sweep = self.sweep_hosts(&members);
             for &m in &members {
-                self.searches_of(m);
+                self.searches_of(m, &sweep);
                 work.extend(
                     self.out[m]
                         .iter()
@@ -400,13 +402,13 @@ impl<'d> Rounds<'d> {
     /// The searches one instance of a traced group asks for: its own queue
     /// ID, its Message-ID, the queue IDs it handed on to tracked hosts that
     /// were not found yet, and its notifications.
-    fn searches_of(&mut self, i: usize) {
+    fn searches_of(&mut self, i: usize, sweep: &[String]) {
         let instances = self.builder.instances();
         let inst = &instances[i];
         let mut found: Vec<(String, String, bool)> =
             vec![(inst.host.clone(), inst.queue_id.clone(), false)];
         if let Some(mid) = inst.message_id.as_deref().filter(|m| m.len() > 2) {
-            for host in &self.tracked {
+            for host in sweep {
                 found.push((host.clone(), mid.to_string(), true));
             }
         }
@@ -430,11 +432,199 @@ impl<'d> Rounds<'d> {
     }
 }
 
+impl Rounds<'_> {
+    /// The tracked hosts where the message of a group (its `members`) may
+    /// still have a stay the trace has not seen, to search its Message-ID
+    /// on. While its path is open (a stay it was handed to or came from is
+    /// missing, it went through an untracked inventory host, its origin is
+    /// not logged) every tracked host, so that one round finds all hops;
+    /// once every hop reached a stay seen, a host out of the site or a
+    /// delivery, only the hosts of its stays and deliveries (a filter's
+    /// re-injection keeps the Message-ID on the same host).
+    fn sweep_hosts(&mut self, members: &[usize]) -> Vec<String> {
+        let entered: HashSet<usize> = members
+            .iter()
+            .flat_map(|&m| &self.out[m])
+            .filter(|l| l.kind != LinkKind::Notification)
+            .map(|l| l.to)
+            .collect();
+        let instances = self.builder.instances();
+        let mut hosts: HashSet<String> = HashSet::new();
+        for &m in members {
+            let inst = &instances[m];
+            hosts.insert(inst.host.clone());
+            let origin = if entered.contains(&m) || self.notified_by.contains_key(&m) {
+                Reach::Nowhere
+            } else {
+                origin(inst, self.directory)
+            };
+            let hops = inst.attempts.iter().map(|a| {
+                let target = target_of(instances, &self.index, m, a, self.directory);
+                hop(inst, a, target, self.directory)
+            });
+            for reach in std::iter::once(origin).chain(hops) {
+                match reach {
+                    Reach::Nowhere => {}
+                    Reach::Host(host) => {
+                        hosts.insert(host);
+                    }
+                    Reach::Anywhere => return self.tracked.clone(),
+                }
+            }
+        }
+        let tracked = self.tracked.iter();
+        tracked.filter(|h| hosts.contains(*h)).cloned().collect()
+    }
+}
+
+/// Where a stay of a message not seen yet may be.
+enum Reach {
+    Nowhere,
+    Host(String),
+    Anywhere,
+}
+
+/// Where the stay that handed `inst` over may be (it entered by no hop
+/// the trace holds): none for mail picked up on the host or from out of
+/// the site, the host for a re-injection, anywhere when it came from an
+/// inventory host or its arrival is not logged.
+fn origin(inst: &Instance, directory: &dyn HostDirectory) -> Reach {
+    let Some(client) = &inst.client else {
+        return match inst.arrived {
+            Some(_) => Reach::Nowhere,
+            None => Reach::Anywhere,
+        };
+    };
+    if super::links::is_loopback(client) {
+        return Reach::Host(inst.host.clone());
+    }
+    match resolve_peer(client, directory) {
+        Some(_) => Reach::Anywhere,
+        None => Reach::Nowhere,
+    }
+}
+
+/// Where a stay after one attempt of `inst` may be.
+fn hop(inst: &Instance, attempt: &Attempt, target: Target, directory: &dyn HostDirectory) -> Reach {
+    match target {
+        Target::Instance { .. } | Target::External(_) => Reach::Nowhere,
+        Target::Missing { .. } | Target::Untracked(_) => Reach::Anywhere,
+        // a delivery: on this host, or over LMTP to an inventory host
+        Target::Local => match &attempt.delivery.relay {
+            Relay::Remote(peer) => match resolve_peer(peer, directory) {
+                Some(host) if host.tracked => Reach::Host(host.name),
+                _ => Reach::Host(inst.host.clone()),
+            },
+            Relay::Named { .. } => Reach::Host(inst.host.clone()),
+        },
+    }
+}
+
 /// The ID a line joins the instances of: its queue ID, or for a seed of
 /// another program the queue ID it names.
 fn key_id<'a>(line: &Line<'a>) -> Option<&'a str> {
     match line.event.queue_id.as_deref() {
         Some(id) => Some(id),
         None => line.event.other_id.as_deref().filter(|_| line.seed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{parse_line, LineContext};
+    use crate::time::Zone;
+    use crate::trace::directory::Resolved;
+    use chrono::TimeZone;
+
+    /// A site of 100 tracked hosts, h1 to h100 (h7 is 10.0.0.7).
+    struct Site;
+
+    impl HostDirectory for Site {
+        fn resolve(&self, name: &str) -> Option<Resolved> {
+            let name = name
+                .strip_prefix("10.0.0.")
+                .map_or(name.to_string(), |n| format!("h{n}"));
+            let n: usize = name.strip_prefix('h')?.parse().ok()?;
+            (1..=100).contains(&n).then_some(Resolved {
+                name,
+                tracked: true,
+            })
+        }
+
+        fn cluster_of(&self, _: &str) -> Option<String> {
+            None
+        }
+    }
+
+    /// Every Message-ID search asked for after one round found `lines` on h1.
+    fn sweeps(lines: &[&str]) -> Vec<(String, String)> {
+        let ctx = LineContext {
+            zone: Zone::parse("+00:00").unwrap(),
+            reference: chrono::Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap(),
+        };
+        let events: Vec<Event> = lines.iter().map(|l| parse_line(l, &ctx).unwrap()).collect();
+        let found: Vec<Line> = events
+            .iter()
+            .enumerate()
+            .map(|(n, event)| Line {
+                host: "h1",
+                event,
+                seed: true,
+                position: Position {
+                    line: n as u64 + 1,
+                    ..Position::default()
+                },
+            })
+            .collect();
+        let tracked: Vec<String> = (1..=100).map(|n| format!("h{n}")).collect();
+        let mut rounds = Rounds::new(&Site, &tracked);
+        rounds.add(&found).unwrap();
+        let needs = rounds.take_needs();
+        let unique: HashSet<&Need> = needs.iter().collect();
+        assert_eq!(unique.len(), needs.len(), "a search asked for twice");
+        needs
+            .into_iter()
+            .filter(|n| n.expand)
+            .map(|n| (n.host, n.pattern))
+            .collect()
+    }
+
+    const BOUNCED: [&str; 9] = [
+        "Nov 23 10:02:12 h1 postfix/smtpd[1]: AAAA1111: client=mx.example.net[203.0.113.5]",
+        "Nov 23 10:02:12 h1 postfix/cleanup[3]: AAAA1111: message-id=<orig@example.net>",
+        "Nov 23 10:02:13 h1 postfix/qmgr[2]: AAAA1111: from=<a@example.net>, size=900, nrcpt=1 (queue active)",
+        "Nov 23 10:02:14 h1 postfix/local[4]: AAAA1111: to=<nouser@h1>, relay=local, delay=1, delays=0/0/0/0, dsn=5.1.1, status=bounced (unknown user: \"nouser\")",
+        "Nov 23 10:02:14 h1 postfix/bounce[5]: AAAA1111: sender non-delivery notification: BBBB2222",
+        "Nov 23 10:02:14 h1 postfix/cleanup[3]: BBBB2222: message-id=<bounce@h1>",
+        "Nov 23 10:02:14 h1 postfix/qmgr[2]: BBBB2222: from=<>, size=2000, nrcpt=1 (queue active)",
+        "Nov 23 10:02:15 h1 postfix/smtp[6]: BBBB2222: to=<a@example.net>, relay=mx.example.net[203.0.113.5]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as XYZ)",
+        "Nov 23 10:02:15 h1 postfix/qmgr[2]: BBBB2222: removed",
+    ];
+
+    #[test]
+    fn a_complete_path_sweeps_only_its_own_host() {
+        let asked = sweeps(&BOUNCED);
+        let hosts: HashSet<&str> = asked.iter().map(|(h, _)| h.as_str()).collect();
+        assert_eq!(hosts, HashSet::from(["h1"]), "{asked:?}");
+        assert_eq!(asked.len(), 2, "{asked:?}");
+    }
+
+    #[test]
+    fn a_hop_to_a_tracked_host_not_seen_sweeps_every_host() {
+        let asked = sweeps(&[
+            BOUNCED[0],
+            BOUNCED[1],
+            BOUNCED[2],
+            "Nov 23 10:02:14 h1 postfix/smtp[4]: AAAA1111: to=<b@example.edu>, relay=h7[10.0.0.7]:25, delay=1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as CCCC3333)",
+        ]);
+        // the next hops may all be found in the next round
+        assert_eq!(asked.len(), 100, "{asked:?}");
+    }
+
+    #[test]
+    fn an_origin_not_logged_sweeps_every_host() {
+        let asked = sweeps(&[BOUNCED[1], BOUNCED[2]]);
+        assert_eq!(asked.len(), 100, "{asked:?}");
     }
 }
