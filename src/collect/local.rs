@@ -1,22 +1,24 @@
 //! The local source: a host with `address: local` has its logs read on this
-//! machine (a loghost, or copied logs) with the same globs, pruning, matching
-//! and queue ID expansion as the remote script, done in Rust.
+//! machine (a loghost, or copied logs) by the very script a server runs,
+//! under this machine's `sh`, and its output read by the same
+//! [`OutputReader`]: one implementation of file selection, pruning,
+//! decompression, matching and queue ID expansion.
 
-use std::fs;
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Arc;
-use std::time::{Instant, UNIX_EPOCH};
+use std::time::Instant;
 
-use chrono::{TimeZone, Utc};
-
-use super::{FileInfo, FileState, HostReport, LineSink, RawLine};
+use super::output::OutputReader;
+use super::{HostReport, LineSink, RawLine};
 use crate::inventory::Host;
-use crate::plan::{keep_file, SearchRequest};
-use crate::time::Window;
+use crate::plan::{search_script, SearchRequest};
 
-/// Searches a local host's logs; blocking file I/O runs off the async threads.
-/// Lines go to `sink` one by one as the files are read.
+/// Most of `sh`'s stderr kept for a report.
+const MAX_STDERR: u64 = 64 * 1024;
+
+/// Searches a local host's logs; the blocking wait runs off the async threads.
+/// Lines go to `sink` one by one as the script prints them.
 pub async fn search(host: &Host, request: &SearchRequest, sink: Arc<dyn LineSink>) -> HostReport {
     let started = Instant::now();
     let name: Arc<str> = Arc::from(host.name.as_str());
@@ -44,201 +46,77 @@ pub fn search_blocking(
     host: &Arc<str>,
     globs: &[String],
     request: &SearchRequest,
-    emit: &mut dyn FnMut(RawLine),
+    emit: &mut (dyn FnMut(RawLine) + Send),
 ) -> HostReport {
     let mut report = HostReport::new(host);
-    if let Err(e) = request.validate() {
-        report.error = Some(e.to_string());
-        return report;
-    }
-    let files = list_files(globs);
-    if files.is_empty() {
-        report.error = Some(format!("no log file matches {}", globs.join(", ")));
-        return report;
-    }
-    let mtimes: Vec<i64> = files.iter().map(|f| f.1).collect();
-    let mut queue_ids: Vec<String> = Vec::new();
-    scan(
-        host,
-        &files,
-        &mtimes,
-        1,
-        &request.window,
-        &mut report,
-        &mut |line| {
-            if request.matches(&line.text) {
-                if request.expand.is_some() {
-                    if let Some(id) = queue_id_of(&line.text) {
-                        if !queue_ids.iter().any(|q| q == id) {
-                            queue_ids.push(id.to_string());
-                        }
-                    }
-                }
-                emit(line);
-                true
-            } else {
-                false
-            }
-        },
-    );
-    if let (Some(window), false) = (&request.expand, queue_ids.is_empty()) {
-        scan(host, &files, &mtimes, 2, window, &mut report, &mut |line| {
-            if queue_ids.iter().any(|q| line.text.contains(q.as_str())) {
-                emit(line);
-                true
-            } else {
-                false
-            }
+    let script = match search_script(globs, request) {
+        Ok(script) => script,
+        Err(e) => {
+            report.error = Some(e.to_string());
+            return report;
+        }
+    };
+    let mut reader = OutputReader::new(host.clone(), emit);
+    let run = run_sh(&script, &mut |chunk| reader.feed(chunk, &mut report));
+    reader.finish(&mut report);
+    let problem = match run {
+        Err(e) => Some(format!("local search failed: {e}")),
+        Ok(_) if reader.no_files => Some(format!("no log file matches {}", globs.join(", "))),
+        Ok((status, stderr)) if !reader.done => Some(format!(
+            "search did not complete (exit {:?}): {}",
+            status.code(),
+            stderr.trim()
+        )),
+        Ok((_, stderr)) if report.error.is_some() && !stderr.trim().is_empty() => {
+            Some(stderr.trim().to_string())
+        }
+        Ok(_) => None,
+    };
+    if let Some(problem) = problem {
+        report.error = Some(match report.error.take() {
+            Some(previous) => format!("{previous}; {problem}"),
+            None => problem,
         });
     }
     report
 }
 
-/// Files matching the globs (wildcards in the last path element only), with
-/// mtime and size, oldest first (so a host's lines come in time order).
-pub(crate) fn list_files(globs: &[String]) -> Vec<(PathBuf, i64, u64)> {
-    let mut files = Vec::new();
-    for glob in globs {
-        let path = Path::new(glob);
-        let (Some(dir), Some(pattern)) = (path.parent(), path.file_name()) else {
-            continue;
-        };
-        let pattern = pattern.to_string_lossy();
-        let Ok(entries) = fs::read_dir(dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            if !glob_match::glob_match(&pattern, &name.to_string_lossy()) {
-                continue;
-            }
-            let Ok(meta) = entry.metadata() else { continue };
-            if !meta.is_file() {
-                continue;
-            }
-            let mtime = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0);
-            let p = entry.path();
-            if !files.iter().any(|(f, _, _)| f == &p) {
-                files.push((p, mtime, meta.len()));
-            }
-        }
-    }
-    files.sort_by_key(|f| f.1);
-    files
-}
-
-fn scan(
-    host: &Arc<str>,
-    files: &[(PathBuf, i64, u64)],
-    mtimes: &[i64],
-    pass: u8,
-    window: &Window,
-    report: &mut HostReport,
-    keep_line: &mut dyn FnMut(RawLine) -> bool,
-) {
-    for (path, mtime, size) in files {
-        let compressed = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        let state = if !keep_file(*mtime, mtimes, window) {
-            FileState::Skipped
-        } else if matches!(compressed, "xz" | "bz2" | "zst") {
-            FileState::NoTool
-        } else {
-            FileState::Searched
-        };
-        let info = Arc::new(FileInfo {
-            path: path.display().to_string(),
-            mtime: Utc.timestamp_opt(*mtime, 0).single().unwrap_or_default(),
-            size: *size,
-            state,
-            pass,
-        });
-        report.files.push((*info).clone());
-        if state != FileState::Searched {
-            continue;
-        }
-        report.bytes_searched += size;
-        let reader: Box<dyn Read> = match fs::File::open(path) {
-            Ok(f) if compressed == "gz" => Box::new(flate2::read::MultiGzDecoder::new(f)),
-            Ok(f) => Box::new(f),
-            Err(e) => {
-                add_error(report, format!("{}: {e}", path.display()));
-                continue;
-            }
-        };
-        let mut reader = BufReader::with_capacity(256 * 1024, reader);
-        let mut buf = Vec::new();
-        let mut number = 0u64;
-        loop {
-            buf.clear();
-            match reader.read_until(b'\n', &mut buf) {
-                Ok(0) => break,
-                Ok(_) => {
-                    number += 1;
-                    while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                        buf.pop();
-                    }
-                    let line = RawLine {
-                        host: host.clone(),
-                        file: info.clone(),
-                        number,
-                        text: String::from_utf8_lossy(&buf).into_owned(),
-                    };
-                    if keep_line(line) {
-                        report.lines += 1;
-                    }
-                }
-                Err(e) => {
-                    add_error(report, format!("{}: {e}", path.display()));
-                    break;
-                }
-            }
-        }
-    }
-}
-
-/// The queue ID a line is about, by the same rule as the remote script's `ids`.
-fn queue_id_of(line: &str) -> Option<&str> {
-    let (_, rest) = line.split_once("]: ")?;
-    let id = rest.split(':').next()?;
-    let plausible = !id.is_empty()
-        && id != "NOQUEUE"
-        && id.bytes().all(|b| b.is_ascii_alphanumeric())
-        && id
-            .bytes()
-            .any(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
-    plausible.then_some(id)
-}
-
-fn add_error(report: &mut HostReport, error: String) {
-    report.error = Some(match report.error.take() {
-        Some(previous) => format!("{previous}; {error}"),
-        None => error,
+/// Runs `script` under `sh -c` on this machine, handing its stdout to
+/// `output` chunk by chunk as it comes; returns its exit status and stderr.
+pub(crate) fn run_sh(
+    script: &str,
+    output: &mut dyn FnMut(&[u8]),
+) -> std::io::Result<(ExitStatus, String)> {
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stderr = child.stderr.take().map(|pipe| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let mut pipe = pipe;
+            let _ = pipe.by_ref().take(MAX_STDERR).read_to_end(&mut text);
+            // keep draining, so that a talkative script never blocks
+            let _ = std::io::copy(&mut pipe, &mut std::io::sink());
+            String::from_utf8_lossy(&text).into_owned()
+        })
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn queue_ids_follow_the_remote_rule() {
-        assert_eq!(
-            queue_id_of("Nov 1 h postfix/qmgr[1]: ABC123: removed"),
-            Some("ABC123")
-        );
-        assert_eq!(
-            queue_id_of("Nov 1 h postfix/smtpd[1]: NOQUEUE: reject"),
-            None
-        );
-        assert_eq!(queue_id_of("Nov 1 h postfix/smtpd[1]: warning: x"), None);
-        assert_eq!(
-            queue_id_of("Nov 1 h postfix/smtpd[1]: connect from a[1.2.3.4]"),
-            None
-        );
-    }
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let mut buf = vec![0u8; 256 * 1024];
+    let read = loop {
+        match stdout.read(&mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => output(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
+    };
+    drop(stdout);
+    let status = child.wait()?;
+    read?;
+    let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+    Ok((status, stderr))
 }

@@ -1,12 +1,13 @@
-//! Reads the remote script's output: splits byte chunks into lines (chunks
-//! do not align with lines), follows the control lines, and hands log lines on.
+//! Reads the search script's output (over SSH or from a local `sh`): splits
+//! byte chunks into lines (chunks do not align with lines), follows the
+//! control lines of [`crate::plan::protocol`], and hands log lines on.
 
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 
-use super::{FileInfo, FileState, HostReport, LineSink, RawLine};
-use crate::plan::{read_stat, MARK};
+use super::{FileInfo, FileState, HostReport, RawLine};
+use crate::plan::protocol::{read_control, read_numbered, Control, FileMark};
 
 /// Longest log line kept; longer lines are cut (Postfix lines are < 2 KiB).
 const MAX_LINE: usize = 64 * 1024;
@@ -14,7 +15,7 @@ const MAX_LINE: usize = 64 * 1024;
 /// Turns a stream of output chunks into [`RawLine`]s and file records.
 pub struct OutputReader<'a> {
     host: Arc<str>,
-    sink: &'a dyn LineSink,
+    sink: &'a mut (dyn FnMut(RawLine) + Send),
     pending: Vec<u8>,
     file: Option<Arc<FileInfo>>,
     /// The script printed its final marker.
@@ -26,7 +27,7 @@ pub struct OutputReader<'a> {
 }
 
 impl<'a> OutputReader<'a> {
-    pub fn new(host: Arc<str>, sink: &'a dyn LineSink) -> Self {
+    pub fn new(host: Arc<str>, sink: &'a mut (dyn FnMut(RawLine) + Send)) -> Self {
         OutputReader {
             host,
             sink,
@@ -72,7 +73,7 @@ impl<'a> OutputReader<'a> {
     fn line(&mut self, bytes: &[u8], report: &mut HostReport) {
         let bytes = &bytes[..bytes.len().min(MAX_LINE)];
         let text = String::from_utf8_lossy(bytes);
-        if let Some(control) = text.strip_prefix(MARK) {
+        if let Some(control) = read_control(&text) {
             self.control(control, report);
             return;
         }
@@ -82,60 +83,50 @@ impl<'a> OutputReader<'a> {
             }
             return;
         };
-        // grep -n: `NUMBER:LINE`
-        let (number, line) = match text.split_once(':') {
-            Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) && !n.is_empty() => {
-                (n.parse().unwrap_or(0), rest.to_string())
-            }
-            _ => (0, text.into_owned()),
-        };
+        let (number, line) = read_numbered(&text);
         report.lines += 1;
-        self.sink.line(RawLine {
+        (self.sink)(RawLine {
             host: self.host.clone(),
             file: file.clone(),
             number,
-            text: line,
+            text: line.to_string(),
         });
     }
 
-    fn control(&mut self, control: &str, report: &mut HostReport) {
-        let mut words = control.splitn(4, ' ');
-        match words.next() {
-            Some("file") => {
-                let pass = words.next().and_then(|w| w.parse().ok()).unwrap_or(1);
-                let state = match words.next() {
-                    Some("search") => FileState::Searched,
-                    Some("notool") => FileState::NoTool,
-                    _ => FileState::Skipped,
+    fn control(&mut self, control: Control, report: &mut HostReport) {
+        match control {
+            Control::File { pass, mark, stat } => {
+                let state = match mark {
+                    FileMark::Search => FileState::Searched,
+                    FileMark::NoTool => FileState::NoTool,
+                    FileMark::Skip => FileState::Skipped,
                 };
-                let (mtime, size, path) = read_stat(words.next().unwrap_or(""));
                 let info = Arc::new(FileInfo {
-                    path,
-                    mtime: Utc.timestamp_opt(mtime, 0).single().unwrap_or_default(),
-                    size,
+                    path: stat.path,
+                    mtime: Utc
+                        .timestamp_opt(stat.mtime, 0)
+                        .single()
+                        .unwrap_or_default(),
+                    size: stat.size,
                     state,
                     pass,
                 });
                 if state == FileState::Searched {
-                    report.bytes_searched += size;
+                    report.bytes_searched += stat.size;
                     self.file = Some(info.clone());
                 } else {
                     self.file = None;
                 }
                 report.files.push((*info).clone());
             }
-            Some("end") => {
-                let rc = words
-                    .next()
-                    .and_then(|w| w.parse::<i32>().ok())
-                    .unwrap_or(2);
-                if rc > 1 {
+            Control::End { status } => {
+                if status > 1 {
                     let path = self
                         .file
                         .as_ref()
                         .map(|f| f.path.clone())
                         .unwrap_or_default();
-                    let note = format!("grep failed on {path} (status {rc})");
+                    let note = format!("grep failed on {path} (status {status})");
                     report.error = Some(match report.error.take() {
                         Some(e) => format!("{e}; {note}"),
                         None => note,
@@ -143,8 +134,8 @@ impl<'a> OutputReader<'a> {
                 }
                 self.file = None;
             }
-            Some("nofiles") => self.no_files = true,
-            Some("done") => self.done = true,
+            Control::NoFiles => self.no_files = true,
+            Control::Done => self.done = true,
             _ => self.stray += 1,
         }
     }
@@ -157,7 +148,7 @@ mod tests {
 
     #[derive(Default)]
     struct Lines(Mutex<Vec<(String, String)>>);
-    impl LineSink for Lines {
+    impl Lines {
         fn line(&self, line: RawLine) {
             self.0
                 .lock()
@@ -170,7 +161,8 @@ mod tests {
     fn lines_split_across_chunks_are_joined() {
         let sink = Lines::default();
         let mut report = HostReport::new("h1");
-        let mut reader = OutputReader::new("h1".into(), &sink);
+        let mut emit = |l| sink.line(l);
+        let mut reader = OutputReader::new("h1".into(), &mut emit);
         let output = b"##mailtrace file 1 search 100 2000 /var/log/maillog\n1:Nov 1 a line\n7:Nov 1 other\n##mailtrace end 0\n##mailtrace file 1 skip 50 10 /var/log/maillog.1\n##mailtrace done\n";
         for chunk in output.chunks(7) {
             reader.feed(chunk, &mut report);
@@ -197,7 +189,8 @@ mod tests {
     fn grep_errors_are_reported_and_names_with_spaces_survive() {
         let sink = Lines::default();
         let mut report = HostReport::new("h1");
-        let mut reader = OutputReader::new("h1".into(), &sink);
+        let mut emit = |l| sink.line(l);
+        let mut reader = OutputReader::new("h1".into(), &mut emit);
         reader.feed(
             b"##mailtrace file 2 search 1 2 /logs/mail log\n##mailtrace end 2\n",
             &mut report,
@@ -212,7 +205,8 @@ mod tests {
     fn overlong_lines_are_cut_not_kept_whole() {
         let sink = Lines::default();
         let mut report = HostReport::new("h1");
-        let mut reader = OutputReader::new("h1".into(), &sink);
+        let mut emit = |l| sink.line(l);
+        let mut reader = OutputReader::new("h1".into(), &mut emit);
         reader.feed(b"##mailtrace file 1 search 1 2 /l\n", &mut report);
         reader.feed(b"3:", &mut report);
         let long = vec![b'x'; MAX_LINE * 3];

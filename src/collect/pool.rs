@@ -135,7 +135,8 @@ impl Collector {
                 return;
             }
         };
-        let mut reader = OutputReader::new(Arc::from(host.name.as_str()), sink);
+        let mut emit = |line| sink.line(line);
+        let mut reader = OutputReader::new(Arc::from(host.name.as_str()), &mut emit);
         let result = session
             .run(&command, host.command_timeout, |chunk| {
                 reader.feed(chunk, report)

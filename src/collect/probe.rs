@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use super::ssh::{Credentials, SshSession};
 use crate::inventory::{Address, Host};
-use crate::plan::{probe_command, read_stat, MARK};
+use crate::plan::probe_command;
+use crate::plan::protocol::{read_control, Control};
 
 /// A log file as the probe saw it.
 #[derive(Debug, Clone, Serialize)]
@@ -48,16 +49,7 @@ pub async fn probe(host: &Host, credentials: &Credentials) -> Facts {
     let (addr, port) = match &host.address {
         Address::Local => {
             facts.address = "local".into();
-            for (path, mtime, size) in super::local::list_files(&host.logs) {
-                facts.files.push(ProbedFile {
-                    readable: std::fs::File::open(&path).is_ok(),
-                    path: path.display().to_string(),
-                    mtime: Utc.timestamp_opt(mtime, 0).single().unwrap_or_default(),
-                    size,
-                });
-            }
-            facts.tools = vec!["grep".into(), "gzip".into(), "stat".into()];
-            facts.clock_skew = Some(0);
+            probe_local(host, &mut facts);
             return facts;
         }
         Address::Ssh { host, port } => (host.clone(), *port),
@@ -98,14 +90,19 @@ pub async fn probe(host: &Host, credentials: &Credentials) -> Facts {
     };
     let reachable = tcp.is_ok();
     facts.tcp = Some(tcp);
-    if !reachable {
-        return facts;
+    if reachable {
+        probe_over_ssh(host, credentials, &mut facts).await;
     }
+    facts
+}
+
+/// The steps after TCP reach: login, sudo, and the probe script.
+async fn probe_over_ssh(host: &Host, credentials: &Credentials, facts: &mut Facts) {
     let session = match SshSession::open(host, credentials).await {
         Ok(s) => s,
         Err(e) => {
             facts.ssh = Some(Err(e.to_string()));
-            return facts;
+            return;
         }
     };
     facts.ssh = Some(Ok(session.auth_method.clone()));
@@ -141,8 +138,8 @@ pub async fn probe(host: &Host, credentials: &Credentials) -> Facts {
         Err(e) => facts.probe_error = Some(e.to_string()),
         Ok(end) => {
             let text = String::from_utf8_lossy(&output);
-            read_probe(&text, sent_at, &mut facts);
-            if !text.contains("##mailtrace done") {
+            read_probe(&text, sent_at, facts);
+            if !finished(&text) {
                 facts.probe_error = Some(if end.stderr.is_empty() {
                     format!("the probe did not finish (exit {:?})", end.exit_status)
                 } else {
@@ -151,35 +148,51 @@ pub async fn probe(host: &Host, credentials: &Credentials) -> Facts {
             }
         }
     }
-    facts
+}
+
+/// Runs the probe script under this machine's `sh`, as a server would.
+fn probe_local(host: &Host, facts: &mut Facts) {
+    let mut output = Vec::new();
+    let sent_at = Utc::now();
+    let run = super::local::run_sh(&probe_command(&host.logs, false), &mut |chunk| {
+        output.extend_from_slice(chunk)
+    });
+    let text = String::from_utf8_lossy(&output);
+    read_probe(&text, sent_at, facts);
+    match run {
+        Err(e) => facts.probe_error = Some(e.to_string()),
+        Ok((status, stderr)) if !finished(&text) => {
+            facts.probe_error = Some(if stderr.is_empty() {
+                format!("the probe did not finish (exit {:?})", status.code())
+            } else {
+                stderr
+            });
+        }
+        Ok(_) => {}
+    }
+}
+
+/// Whether the probe printed its last line.
+fn finished(text: &str) -> bool {
+    text.lines().any(|l| read_control(l) == Some(Control::Done))
 }
 
 fn read_probe(text: &str, sent_at: DateTime<Utc>, facts: &mut Facts) {
-    for line in text.lines() {
-        let Some(rest) = line.strip_prefix(MARK) else {
-            continue;
-        };
-        let (kind, value) = rest.split_once(' ').unwrap_or((rest, ""));
-        match kind {
-            "clock" => {
-                if let Ok(remote) = value.trim().parse::<i64>() {
-                    facts.clock_skew = Some(remote - sent_at.timestamp());
-                }
-            }
-            "tool" => facts.tools.push(value.trim().to_string()),
-            "log" => {
-                let (state, stat) = value.split_once(' ').unwrap_or((value, ""));
-                let readable = state == "readable";
-                let (mtime, size, path) = read_stat(stat);
-                facts.files.push(ProbedFile {
-                    path,
-                    mtime: Utc.timestamp_opt(mtime, 0).single().unwrap_or_default(),
-                    size,
-                    readable,
-                });
-            }
-            "first" => facts.first_line = Some(value.to_string()),
-            "firstfile" => facts.first_file = Some(value.to_string()),
+    for control in text.lines().filter_map(read_control) {
+        match control {
+            Control::Clock(Some(remote)) => facts.clock_skew = Some(remote - sent_at.timestamp()),
+            Control::Tool(tool) => facts.tools.push(tool),
+            Control::Log { readable, stat } => facts.files.push(ProbedFile {
+                path: stat.path,
+                mtime: Utc
+                    .timestamp_opt(stat.mtime, 0)
+                    .single()
+                    .unwrap_or_default(),
+                size: stat.size,
+                readable,
+            }),
+            Control::First(line) => facts.first_line = Some(line),
+            Control::FirstFile(path) => facts.first_file = Some(path),
             _ => {}
         }
     }

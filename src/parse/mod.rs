@@ -86,15 +86,19 @@ pub fn parse_line(line: &str, ctx: &LineContext) -> Result<Event, ParseError> {
     })
 }
 
+/// How many characters a queue ID has, shortest to longest.
+pub const QUEUE_ID_LEN: std::ops::RangeInclusive<usize> = 5..=20;
+
 /// Whether `s` has the shape of a Postfix queue ID: 5 to 20 ASCII letters
 /// and digits, with a digit in it or in upper case only. That covers short
 /// hex IDs, long IDs (`enable_long_queue_ids`) and the non-hex IDs other
 /// builds log (`G1003CC0007`), and leaves out words such as `statistics`,
 /// `warning` and `NOQUEUE`. Only a Postfix program's line makes such a word
-/// a queue ID (see [`Event::queue_id`]).
+/// a queue ID (see [`Event::queue_id`]). The search script's `isqid` is the
+/// same grammar in `sh` (`crate::plan::protocol`), built from [`QUEUE_ID_LEN`].
 pub fn is_queue_id(s: &str) -> bool {
     let b = s.as_bytes();
-    (5..=20).contains(&b.len())
+    QUEUE_ID_LEN.contains(&b.len())
         && b.iter().all(u8::is_ascii_alphanumeric)
         && (b.iter().any(u8::is_ascii_digit) || b.iter().all(u8::is_ascii_uppercase))
         && s != "NOQUEUE"

@@ -2,6 +2,7 @@
 //! the only code that turns it into remote command text.
 
 mod probe;
+pub mod protocol;
 mod prune;
 mod quote;
 mod script;
@@ -9,7 +10,7 @@ mod script;
 pub use probe::probe_command;
 pub use prune::{keep_file, FileStamp, PRUNE_MARGIN_SECS};
 pub use quote::{quote_glob, shell_quote};
-pub use script::{read_stat, remote_command, MARK};
+pub use script::{remote_command, search_script};
 
 use crate::time::Window;
 

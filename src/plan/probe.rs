@@ -3,27 +3,32 @@
 //! non-empty plain log (to judge the timestamp format and zone). Same quoting rules
 //! as the search script.
 
+use super::protocol::{probed_tools, sh_compressed_pattern, sh_mark};
 use super::quote::{quote_glob, shell_quote};
 
-const PROBE: &str = r###"LC_ALL=C; export LC_ALL
-echo "##mailtrace clock $(date +%s)"
-for t in grep gzip stat xz bzip2 zstd; do command -v "$t" >/dev/null 2>&1 && echo "##mailtrace tool $t"; done
+/// The probe's body; `GLOBS`, `TOOLS` and `COMPRESSED` are filled in by [`probe_command`].
+const PROBE: &str = r###"mark clock "$(date +%s)"
+for t in TOOLS; do command -v "$t" >/dev/null 2>&1 && mark tool "$t"; done
 best=; bm=0
 for f in GLOBS; do [ -f "$f" ] || continue
 if [ -r "$f" ]; then r=readable; else r=unreadable; fi
-printf '##mailtrace log %s %s\n' "$r" "$(stat -c '%Y %s %n' -- "$f")"
-case $f in *.gz|*.xz|*.bz2|*.zst) continue;; esac
+mark log "$r" "$(stat -c '%Y %s %n' -- "$f")"
+case $f in COMPRESSED) continue;; esac
 [ -r "$f" ] && [ -s "$f" ] || continue
 m=$(stat -c %Y -- "$f"); if [ "$m" -gt "$bm" ]; then bm=$m; best=$f; fi
 done
-if [ -n "$best" ]; then IFS= read -r l < "$best"; printf '##mailtrace firstfile %s\n##mailtrace first %s\n' "$best" "$l"; fi
-echo '##mailtrace done'
+if [ -n "$best" ]; then IFS= read -r l < "$best"; mark firstfile "$best"; mark first "$l"; fi
+mark done
 "###;
 
 /// The probe command for a host with these log globs.
 pub fn probe_command(globs: &[String], sudo: bool) -> String {
     let globs: Vec<String> = globs.iter().map(|g| quote_glob(g)).collect();
-    let script = PROBE.replace("GLOBS", &globs.join(" "));
+    let body = PROBE
+        .replace("TOOLS", &probed_tools().join(" "))
+        .replace("COMPRESSED", &sh_compressed_pattern())
+        .replace("GLOBS", &globs.join(" "));
+    let script = format!("LC_ALL=C; export LC_ALL\n{}{body}", sh_mark());
     let mut command = String::new();
     if sudo {
         command.push_str("sudo -n ");

@@ -1,52 +1,21 @@
-//! The remote search script: POSIX `sh`, `stat`, `grep -F` and `gzip -dc`
-//! only. Every piece of text that did not come from this file is quoted with
-//! [`shell_quote`] or [`quote_glob`]; times are integers.
-//!
-//! Output protocol, one line each, before and between the matching lines:
-//! `##mailtrace file PASS STATE MTIME SIZE PATH` (STATE: search, skip, notool),
-//! Matching lines come as `N:LINE` (grep -n: the line's number in the file,
-//! decompressed); `##mailtrace end RC` after a searched file (grep's status: 0 found, 1 none),
-//! `##mailtrace nofiles` when no glob matched, `##mailtrace done` at the end.
+//! The remote search script: POSIX `sh`, `stat`, `grep -F` and the
+//! decompressors of [`super::protocol::DECOMPRESSORS`] only. Every piece of
+//! text that did not come from this file or the protocol module is quoted
+//! with [`shell_quote`] or [`quote_glob`]; times are integers. What it prints
+//! is defined in [`super::protocol`].
 
+use super::protocol::{sh_isqid, sh_mark, sh_mark_file, sh_readers, FileMark};
 use super::quote::{quote_glob, shell_quote};
 use super::{PlanError, SearchRequest, PRUNE_MARGIN_SECS};
 use crate::time::Window;
 
-/// Prefix of the control lines the script prints.
-pub const MARK: &str = "##mailtrace ";
-
-/// Reads `MTIME SIZE PATH` as `stat -c '%Y %s %n'` prints it (the path may
-/// hold spaces); missing or bad numbers read as 0.
-pub fn read_stat(text: &str) -> (i64, u64, String) {
-    let mut words = text.splitn(3, ' ');
-    let mtime = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
-    let size = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
-    (mtime, size, words.next().unwrap_or("").to_string())
-}
-
-/// Shell functions shared by every search. `keep` mirrors
-/// [`super::keep_file`]; `oldest_first` orders the files by mtime so each
-/// host's lines arrive in time order; `ids` collects the queue IDs of matched lines.
-const FUNCTIONS: &str = r#"LC_ALL=C; export LC_ALL
-keep() { [ "$1" -lt "$2" ] && return 1; o=0
+/// `keep` mirrors [`super::keep_file`]; `oldest_first` orders the files by
+/// mtime so each host's lines arrive in time order.
+const ORDER: &str = r#"keep() { [ "$1" -lt "$2" ] && return 1; o=0
 while read -r om os on; do [ -n "$on" ] || continue; [ "$om" -lt "$1" ] && [ "$om" -gt "$o" ] && o=$om; done <<EOF
 $L
 EOF
 [ "$o" -le "$3" ]; }
-tool() { case $1 in *.xz) command -v xz;; *.bz2) command -v bzip2;; *.zst) command -v zstd;; *) true;; esac >/dev/null 2>&1; }
-rd() { f=$1; shift; case $f in
-*.gz) gzip -dc -- "$f" | grep -F -n "$@";;
-*.xz) xz -dc -- "$f" | grep -F -n "$@";;
-*.bz2) bzip2 -dc -- "$f" | grep -F -n "$@";;
-*.zst) zstd -dcq -- "$f" | grep -F -n "$@";;
-*) grep -F -n "$@" -- "$f";;
-esac; }
-ids() { while IFS= read -r l; do r=${l#*]: }; q=${r%%:*}
-case $q in NOQUEUE|*[!0-9A-Za-z]*|'') continue;; *[0-9A-Z]*) ;; *) continue;; esac
-case " $Q " in *" $q "*) ;; *) Q="$Q $q";; esac; done <<EOF
-$1
-EOF
-}
 oldest_first() { O=; R=$L
 while [ -n "$R" ]; do b=; bm=
 while read -r m s n; do [ -n "$n" ] || continue
@@ -59,19 +28,46 @@ O="$O$b
 if [ "$N" = "$R" ]; then O="$O$R
 "; break; fi; R=$N
 done; L=$O; }
-scan() { p=$1; lo=$2; hi=$3; cap=$4; shift 4
-while read -r m s n; do [ -n "$n" ] || continue
-if ! keep "$m" "$lo" "$hi"; then printf '##mailtrace file %s skip %s %s %s\n' "$p" "$m" "$s" "$n"; continue; fi
-if ! tool "$n"; then printf '##mailtrace file %s notool %s %s %s\n' "$p" "$m" "$s" "$n"; continue; fi
-printf '##mailtrace file %s search %s %s %s\n' "$p" "$m" "$s" "$n"
-if [ "$cap" = 1 ]; then out=$(rd "$n" "$@"); rc=$?; if [ -n "$out" ]; then printf '%s\n' "$out"; ids "$out"; fi
-else rd "$n" "$@"; rc=$?; fi
-printf '##mailtrace end %s\n' "$rc"
-done <<EOF
-$L
+"#;
+
+/// `ids` collects the queue IDs of matched lines into `$Q`.
+const IDS: &str = r#"ids() { while IFS= read -r l; do r=${l#*]: }; q=${r%%:*}
+isqid "$q" || continue
+case " $Q " in *" $q "*) ;; *) Q="$Q $q";; esac; done <<EOF
+$1
 EOF
 }
 "#;
+
+/// Shell functions shared by every search: `scan PASS FROM TO CAPTURE
+/// GREP-ARGS...` lists, prunes and searches the files of `$L`.
+fn functions() -> String {
+    let mut text = String::from("LC_ALL=C; export LC_ALL\n");
+    for part in [sh_mark(), sh_readers(), sh_isqid()] {
+        text.push_str(&part);
+    }
+    text.push_str(ORDER);
+    text.push_str(IDS);
+    text.push_str(&format!(
+        r#"scan() {{ p=$1; lo=$2; hi=$3; cap=$4; shift 4
+while read -r m s n; do [ -n "$n" ] || continue
+if ! keep "$m" "$lo" "$hi"; then {skip}; continue; fi
+if ! tool "$n"; then {notool}; continue; fi
+{search}
+if [ "$cap" = 1 ]; then out=$(rd "$n" "$@"); rc=$?; if [ -n "$out" ]; then printf '%s\n' "$out"; ids "$out"; fi
+else rd "$n" "$@"; rc=$?; fi
+mark end "$rc"
+done <<EOF
+$L
+EOF
+}}
+"#,
+        skip = sh_mark_file(FileMark::Skip),
+        notool = sh_mark_file(FileMark::NoTool),
+        search = sh_mark_file(FileMark::Search),
+    ));
+    text
+}
 
 /// Builds the command that runs one search on a host whose logs match
 /// `globs`. With `sudo`, the script runs under `sudo -n` (never prompting).
@@ -80,18 +76,31 @@ pub fn remote_command(
     request: &SearchRequest,
     sudo: bool,
 ) -> Result<String, PlanError> {
+    let script = search_script(globs, request)?;
+    let mut command = String::new();
+    if sudo {
+        command.push_str("sudo -n ");
+    }
+    command.push_str("sh -c ");
+    command.push_str(&shell_quote(&script));
+    Ok(command)
+}
+
+/// The search script itself, for `sh -c` (over SSH through
+/// [`remote_command`], or on this machine for a local host).
+pub fn search_script(globs: &[String], request: &SearchRequest) -> Result<String, PlanError> {
     request.validate()?;
     if globs.is_empty() {
         return Err(PlanError::NoGlobs);
     }
-    let mut script = String::from(FUNCTIONS);
+    let mut script = functions();
     script.push_str("set --\nfor f in");
     for glob in globs {
         script.push(' ');
         script.push_str(&quote_glob(glob));
     }
     script.push_str("; do [ -f \"$f\" ] && set -- \"$@\" \"$f\"; done\n");
-    script.push_str("[ $# -gt 0 ] || { echo '##mailtrace nofiles'; exit 0; }\n");
+    script.push_str("[ $# -gt 0 ] || { mark nofiles; exit 0; }\n");
     script.push_str("L=$(stat -c '%Y %s %n' -- \"$@\")\noldest_first\nQ=\n");
 
     let (from1, to1) = bounds(&request.window);
@@ -111,15 +120,8 @@ pub fn remote_command(
             "if [ -n \"$Q\" ]; then set --; for q in $Q; do set -- \"$@\" -e \"$q\"; done; scan 2 {from2} {to2} 0 \"$@\"; fi\n"
         ));
     }
-    script.push_str("echo '##mailtrace done'\n");
-
-    let mut command = String::new();
-    if sudo {
-        command.push_str("sudo -n ");
-    }
-    command.push_str("sh -c ");
-    command.push_str(&shell_quote(&script));
-    Ok(command)
+    script.push_str("mark done\n");
+    Ok(script)
 }
 
 fn bounds(window: &Window) -> (i64, i64) {
