@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, FixedOffset};
 
 use super::directory::HostDirectory;
 use super::instance::{Instance, InstanceBuilder};
-use super::links::{self, sent_attempts, InstanceIndex, LinkKind, SentAttempt};
+use super::links::{self, sent_attempts, InstanceIndex, Link, LinkKind, SentAttempt};
 use super::model::{self, MessageTrace, REFUSAL_MATCH_SECS};
 use super::sessions::Sessions;
 use super::Position;
@@ -178,168 +178,229 @@ impl StreamCorrelator {
         let index = InstanceIndex::new(instances);
         let links = links::resolve_indexed(instances, &index, self.directory.as_ref());
         let groups = model::components(instances, &links);
-        let mut by_group: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (i, g) in groups.iter().enumerate() {
-            by_group.entry(*g).or_default().push(i);
-        }
-        // over: removed from the queue, refused by cleanup (no `removed`
-        // follows), or never queued (a dropped session) and quiet for an
-        // hour; mail on hold stays in the queue until released or removed
-        let abandoned = earlier(limit, Duration::hours(1));
-        let over = |inst: &Instance| {
-            let never_queued = inst.size.is_none() && inst.attempts.is_empty();
-            let held = inst.rejects.iter().any(|(_, r)| r.effect() == Effect::Held);
-            inst.removed
-                || (never_queued && !held && (!inst.rejects.is_empty() || inst.last < abandoned))
-        };
-        let settled = |i: &usize| all || (over(&instances[*i]) && instances[*i].last < limit);
-        let mut waiting: HashSet<usize> = by_group
-            .iter()
-            .filter(|(_, members)| !members.iter().all(settled))
-            .map(|(g, _)| *g)
-            .collect();
-        // a notice waits for the message it reports on: whether it is
-        // wanted is known only once that message is handed out
-        let notices: Vec<(usize, usize)> = links
-            .iter()
-            .filter(|l| l.kind == LinkKind::Notification && groups[l.from] != groups[l.to])
-            .map(|l| (groups[l.from], groups[l.to]))
-            .collect();
-        let mut notices_of: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (about, notice) in &notices {
-            notices_of.entry(*about).or_default().push(*notice);
-        }
-        let mut work: Vec<usize> = waiting.iter().copied().collect();
-        while let Some(group) = work.pop() {
-            for notice in notices_of.get(&group).into_iter().flatten() {
-                if waiting.insert(*notice) {
-                    work.push(*notice);
-                }
-            }
-        }
-        let mut ready: Vec<Vec<usize>> = by_group
-            .into_iter()
-            .filter(|(g, _)| !waiting.contains(g))
-            .map(|(_, members)| members)
-            .collect();
-        // the message a notice reports on is handed out before the notice
-        // (they may start in the same second), notices of notices after that
-        let mut depth: HashMap<usize, usize> = HashMap::new();
-        for _ in 0..notices.len() {
-            let mut changed = false;
-            for (about, notice) in &notices {
-                let d = depth.get(about).copied().unwrap_or(0) + 1;
-                if depth.get(notice).copied().unwrap_or(0) < d {
-                    depth.insert(*notice, d);
-                    changed = true;
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
-        ready.sort_by_key(|members| {
-            let group = members.first().map(|m| groups[*m]);
-            (
-                group.and_then(|g| depth.get(&g)).copied().unwrap_or(0),
-                members.iter().map(|i| instances[*i].first).min(),
-            )
-        });
+        let ready = ready_groups(instances, &links, &groups, limit, all);
         let group_links = model::links_by_group(&links, &groups);
         let no_links = Vec::new();
-        let key = |i: usize| (instances[i].host.clone(), instances[i].queue_id.clone());
         let mut keep = vec![true; instances.len()];
+        let mut out = HandOut {
+            instances,
+            index: &index,
+            directory: self.directory.as_ref(),
+            seed: &self.seed,
+            notified: &mut self.notified,
+            sent: &mut self.sent,
+        };
         for members in ready {
             let links = members
                 .first()
                 .and_then(|m| group_links.get(&groups[*m]))
                 .unwrap_or(&no_links);
-            // each queue entry of the group is a message (see model::assemble)
-            for part in model::partitions(instances, &members, links, self.directory.as_ref()) {
-                let mut notice = None;
-                let mut chosen = part.iter().any(|i| (self.seed)(&instances[*i]));
-                for i in &part {
-                    if let Some((about, about_chosen)) = self.notified.remove(&key(*i)) {
-                        notice.get_or_insert(about);
-                        chosen |= about_chosen;
-                    }
-                }
-                for l in links.iter().filter(|l| {
-                    l.kind == LinkKind::Notification
-                        && part.contains(&l.from)
-                        && !part.contains(&l.to)
-                }) {
-                    let about = instances[part[0]].queue_id.clone();
-                    self.notified.insert(key(l.to), (about, chosen));
-                }
-                if !chosen {
-                    continue;
-                }
-                for i in &part {
-                    let all = |_| true;
-                    self.sent
-                        .extend(sent_attempts(&instances[*i], self.directory.as_ref(), &all));
-                }
-                emit(model::message(
-                    instances,
-                    &index,
-                    links,
-                    &part,
-                    notice,
-                    self.directory.as_ref(),
-                ));
-            }
+            out.group(&members, links, emit);
             for i in &members {
                 keep[*i] = false;
             }
         }
+        self.hand_out_refusals(limit, all, emit);
+        let oldest = earlier(limit, Duration::minutes(2 * HORIZON_MINUTES));
+        self.sent.retain(|a| a.time >= oldest);
+        self.builder.retain(&keep);
+    }
+
+    /// Hands out the refusals old enough that every attempt they may answer
+    /// has been seen, unless an attempt of a chosen message explains them.
+    fn hand_out_refusals(
+        &mut self,
+        limit: DateTime<FixedOffset>,
+        all: bool,
+        emit: &mut dyn FnMut(MessageTrace),
+    ) {
         let cut = earlier(limit, Duration::seconds(REFUSAL_MATCH_SECS));
         let (due, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.refusals)
             .into_iter()
             .partition(|(_, time, _)| all || *time < cut);
         self.refusals = waiting;
-        if !due.is_empty() {
-            // every attempt that may have met a refusal, by (host, recipient)
-            let mut attempts: HashMap<(String, String), Vec<DateTime<FixedOffset>>> =
-                HashMap::new();
-            // only attempts close to a refusal in time can have met it
-            let margin = Duration::seconds(REFUSAL_MATCH_SECS);
-            let low = due.iter().map(|(_, t, _)| earlier(*t, margin)).min();
-            let high = due
-                .iter()
-                .map(|(_, t, _)| t.checked_add_signed(margin).unwrap_or(*t))
-                .max();
-            let near = |t: DateTime<FixedOffset>| {
-                low.is_some_and(|l| t >= l) && high.is_some_and(|h| t <= h)
-            };
-            // instances not handed out yet count when they start a message
-            let open = instances
-                .iter()
-                .filter(|inst| (self.seed)(inst))
-                .flat_map(|inst| sent_attempts(inst, self.directory.as_ref(), &near));
-            let kept = self.sent.iter().filter(|a| near(a.time)).cloned();
-            for a in kept.chain(open) {
-                attempts
-                    .entry((a.to_host, a.recipient))
-                    .or_default()
-                    .push(a.time);
-            }
-            for (host, time, reject) in due {
-                let key = (host.clone(), reject.to.clone().unwrap_or_default());
-                let explained = attempts.get(&key).is_some_and(|times| {
-                    times
-                        .iter()
-                        .any(|t| (*t - time).num_seconds().abs() <= REFUSAL_MATCH_SECS)
-                });
-                if !explained {
-                    emit(model::refusal(&host, time, &reject));
-                }
+        if due.is_empty() {
+            return;
+        }
+        // only attempts close to a refusal in time can have met it
+        let margin = Duration::seconds(REFUSAL_MATCH_SECS);
+        let low = due.iter().map(|(_, t, _)| earlier(*t, margin)).min();
+        let high = due
+            .iter()
+            .map(|(_, t, _)| t.checked_add_signed(margin).unwrap_or(*t))
+            .max();
+        let near =
+            |t: DateTime<FixedOffset>| low.is_some_and(|l| t >= l) && high.is_some_and(|h| t <= h);
+        // instances not handed out yet count when they start a message
+        let open = self
+            .builder
+            .instances()
+            .iter()
+            .filter(|inst| (self.seed)(inst))
+            .flat_map(|inst| sent_attempts(inst, self.directory.as_ref(), &near));
+        let kept = self.sent.iter().filter(|a| near(a.time)).cloned();
+        // every attempt that may have met a refusal, by (host, recipient)
+        let mut attempts: HashMap<(String, String), Vec<DateTime<FixedOffset>>> = HashMap::new();
+        for a in kept.chain(open) {
+            attempts
+                .entry((a.to_host, a.recipient))
+                .or_default()
+                .push(a.time);
+        }
+        for (host, time, reject) in due {
+            let key = (host.clone(), reject.to.clone().unwrap_or_default());
+            let explained = attempts.get(&key).is_some_and(|times| {
+                times
+                    .iter()
+                    .any(|t| (*t - time).num_seconds().abs() <= REFUSAL_MATCH_SECS)
+            });
+            if !explained {
+                emit(model::refusal(&host, time, &reject));
             }
         }
-        let oldest = earlier(limit, Duration::minutes(2 * HORIZON_MINUTES));
-        self.sent.retain(|a| a.time >= oldest);
-        self.builder.retain(&keep);
     }
+}
+
+/// What handing out settled groups needs from the correlator.
+struct HandOut<'a> {
+    instances: &'a [Instance],
+    index: &'a InstanceIndex,
+    directory: &'a (dyn HostDirectory + Send + Sync),
+    seed: &'a SeedRule,
+    notified: &'a mut HashMap<(String, String), (String, bool)>,
+    sent: &'a mut VecDeque<SentAttempt>,
+}
+
+impl HandOut<'_> {
+    fn key(&self, i: usize) -> (String, String) {
+        let inst = &self.instances[i];
+        (inst.host.clone(), inst.queue_id.clone())
+    }
+
+    /// Each queue entry of a settled group is a message (see
+    /// model::assemble); the chosen ones are emitted, and every entry tells
+    /// its notices which message they report on.
+    fn group(&mut self, members: &[usize], links: &[Link], emit: &mut dyn FnMut(MessageTrace)) {
+        let instances = self.instances;
+        for part in model::partitions(instances, members, links, self.directory) {
+            let mut notice = None;
+            let mut chosen = part.iter().any(|i| (self.seed)(&instances[*i]));
+            for i in &part {
+                if let Some((about, about_chosen)) = self.notified.remove(&self.key(*i)) {
+                    notice.get_or_insert(about);
+                    chosen |= about_chosen;
+                }
+            }
+            for l in links.iter().filter(|l| {
+                l.kind == LinkKind::Notification && part.contains(&l.from) && !part.contains(&l.to)
+            }) {
+                let about = instances[part[0]].queue_id.clone();
+                let key = self.key(l.to);
+                self.notified.insert(key, (about, chosen));
+            }
+            if !chosen {
+                continue;
+            }
+            for i in &part {
+                self.sent
+                    .extend(sent_attempts(&instances[*i], self.directory, &|_| true));
+            }
+            emit(model::message(
+                instances,
+                self.index,
+                links,
+                &part,
+                notice,
+                self.directory,
+            ));
+        }
+    }
+}
+
+/// The groups every instance of which is over and past `limit` (all of
+/// them when `all`), and whose notices' messages are too: the message a
+/// notice reports on first (they may start in the same second), notices of
+/// notices after that, then by first line.
+fn ready_groups(
+    instances: &[Instance],
+    links: &[Link],
+    groups: &[usize],
+    limit: DateTime<FixedOffset>,
+    all: bool,
+) -> Vec<Vec<usize>> {
+    let mut by_group: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, g) in groups.iter().enumerate() {
+        by_group.entry(*g).or_default().push(i);
+    }
+    let settled = |i: &usize| all || (over(&instances[*i], limit) && instances[*i].last < limit);
+    let mut waiting: HashSet<usize> = by_group
+        .iter()
+        .filter(|(_, members)| !members.iter().all(settled))
+        .map(|(g, _)| *g)
+        .collect();
+    // a notice waits for the message it reports on: whether it is
+    // wanted is known only once that message is handed out
+    let notices: Vec<(usize, usize)> = links
+        .iter()
+        .filter(|l| l.kind == LinkKind::Notification && groups[l.from] != groups[l.to])
+        .map(|l| (groups[l.from], groups[l.to]))
+        .collect();
+    let mut notices_of: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (about, notice) in &notices {
+        notices_of.entry(*about).or_default().push(*notice);
+    }
+    let mut work: Vec<usize> = waiting.iter().copied().collect();
+    while let Some(group) = work.pop() {
+        for notice in notices_of.get(&group).into_iter().flatten() {
+            if waiting.insert(*notice) {
+                work.push(*notice);
+            }
+        }
+    }
+    let depth = notice_depth(&notices);
+    let mut ready: Vec<Vec<usize>> = by_group
+        .into_iter()
+        .filter(|(g, _)| !waiting.contains(g))
+        .map(|(_, members)| members)
+        .collect();
+    ready.sort_by_key(|members| {
+        let group = members.first().map(|m| groups[*m]);
+        (
+            group.and_then(|g| depth.get(&g)).copied().unwrap_or(0),
+            members.iter().map(|i| instances[*i].first).min(),
+        )
+    });
+    ready
+}
+
+/// Over: removed from the queue, refused by cleanup (no `removed`
+/// follows), or never queued (a dropped session) and quiet for an hour;
+/// mail on hold stays in the queue until released or removed.
+fn over(inst: &Instance, limit: DateTime<FixedOffset>) -> bool {
+    let abandoned = earlier(limit, Duration::hours(1));
+    let never_queued = inst.size.is_none() && inst.attempts.is_empty();
+    let held = inst.rejects.iter().any(|(_, r)| r.effect() == Effect::Held);
+    inst.removed || (never_queued && !held && (!inst.rejects.is_empty() || inst.last < abandoned))
+}
+
+/// How deep in a chain of notices each notice group is (a notice about a
+/// notice is 2).
+fn notice_depth(notices: &[(usize, usize)]) -> HashMap<usize, usize> {
+    let mut depth: HashMap<usize, usize> = HashMap::new();
+    for _ in 0..notices.len() {
+        let mut changed = false;
+        for (about, notice) in notices {
+            let d = depth.get(about).copied().unwrap_or(0) + 1;
+            if depth.get(notice).copied().unwrap_or(0) < d {
+                depth.insert(*notice, d);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    depth
 }
 
 /// `t - d`, or the earliest time there is (times come from log lines).
