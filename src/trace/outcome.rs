@@ -74,81 +74,10 @@ impl Walker<'_> {
             DeliveryStatus::Undeliverable | DeliveryStatus::Deliverable => Some(State::Unknown),
         };
         if let Some(state) = state {
-            // a host that answered with a refusal is on the path (a hop);
-            // one that could not be reached is not (the edge still shows it)
-            let answered = last.delivery.smtp_code.is_some();
-            let failed = match target_of(self.instances, self.index, i, last, self.directory) {
-                Target::Local => None,
-                Target::Instance { index, .. } => Some(self.instances[index].host.clone()),
-                Target::Missing { host, .. } => Some(host),
-                Target::Untracked(name) | Target::External(name) => Some(name),
-            }
-            .filter(|h| answered && h != &inst.host);
-            out.push(outcome(
-                inst,
-                last,
-                recipient,
-                original,
-                state,
-                &inst.host,
-                path.to_vec(),
-                failed,
-                None,
-            ));
+            out.push(self.unfinished(i, last, recipient, original, path, state));
             return;
         }
         match target_of(self.instances, self.index, i, last, self.directory) {
-            Target::Local => out.push(outcome(
-                inst,
-                last,
-                recipient,
-                original,
-                if discarded(last) {
-                    State::Discarded
-                } else {
-                    State::Delivered
-                },
-                &inst.host,
-                path.to_vec(),
-                None,
-                None,
-            )),
-            Target::External(name) => out.push(outcome(
-                inst,
-                last,
-                recipient,
-                original,
-                State::Relayed,
-                &name,
-                extend(path, &name),
-                None,
-                None,
-            )),
-            Target::Untracked(name) => out.push(outcome(
-                inst,
-                last,
-                recipient,
-                original,
-                State::Untracked,
-                &name,
-                extend(path, &name),
-                None,
-                Some(format!("handed to {name}, whose logs are not searched")),
-            )),
-            Target::Missing { host, queue_id } => out.push(outcome(
-                inst,
-                last,
-                recipient,
-                original,
-                State::Unknown,
-                &host,
-                extend(path, &host),
-                None,
-                Some(match queue_id {
-                    Some(q) => format!("handed to {host} as {q}, but {host}'s logs do not show it"),
-                    None => format!("handed to {host} without a queue ID to follow"),
-                }),
-            )),
             Target::Instance { index: j, kind } => {
                 let next = &self.instances[j];
                 let next_path = if kind == LinkKind::Hop {
@@ -166,7 +95,77 @@ impl Walker<'_> {
                     self.walk(j, &f, keep, &next_path, visited, out);
                 }
             }
+            target => out.push(self.arrived(i, last, recipient, original, path, target)),
         }
+    }
+
+    /// A recipient whose last attempt failed: deferred, bounced, expired. A
+    /// host that answered with a refusal is on the path (a hop); one that
+    /// could not be reached is not (the edge still shows it).
+    fn unfinished(
+        &self,
+        i: usize,
+        last: &Attempt,
+        recipient: &str,
+        original: Option<&str>,
+        path: &[String],
+        state: State,
+    ) -> RecipientOutcome {
+        let inst = &self.instances[i];
+        let answered = last.delivery.smtp_code.is_some();
+        let failed = match target_of(self.instances, self.index, i, last, self.directory) {
+            Target::Local => None,
+            Target::Instance { index, .. } => Some(self.instances[index].host.clone()),
+            Target::Missing { host, .. } => Some(host),
+            Target::Untracked(name) | Target::External(name) => Some(name),
+        }
+        .filter(|h| answered && h != &inst.host);
+        let path = path.to_vec();
+        outcome(
+            inst, last, recipient, original, state, &inst.host, path, failed, None,
+        )
+    }
+
+    /// A recipient sent where the trace cannot follow it further: delivered
+    /// here, relayed out, handed to an untracked host, or to a host whose
+    /// logs do not show it.
+    fn arrived(
+        &self,
+        i: usize,
+        last: &Attempt,
+        recipient: &str,
+        original: Option<&str>,
+        path: &[String],
+        target: Target,
+    ) -> RecipientOutcome {
+        let inst = &self.instances[i];
+        let (state, host, note) = match target {
+            Target::Local if discarded(last) => (State::Discarded, None, None),
+            Target::Local | Target::Instance { .. } => (State::Delivered, None, None),
+            Target::External(name) => (State::Relayed, Some(name), None),
+            Target::Untracked(name) => {
+                let note = format!("handed to {name}, whose logs are not searched");
+                (State::Untracked, Some(name), Some(note))
+            }
+            Target::Missing { host, queue_id } => {
+                let note = match queue_id {
+                    Some(q) => format!("handed to {host} as {q}, but {host}'s logs do not show it"),
+                    None => format!("handed to {host} without a queue ID to follow"),
+                };
+                (State::Unknown, Some(host), Some(note))
+            }
+        };
+        // a hand-over to another host puts it on the path
+        let (host, path) = match host {
+            Some(h) => {
+                let path = extend(path, &h);
+                (h, path)
+            }
+            None => (inst.host.clone(), path.to_vec()),
+        };
+        outcome(
+            inst, last, recipient, original, state, &host, path, None, note,
+        )
     }
 
     /// The outcome of a recipient with no delivery attempt on instance `i`.
