@@ -220,6 +220,16 @@ pub fn parse_local_time(text: &str, zone: &Zone) -> Result<DateTime<Utc>, String
     ))
 }
 
+/// Whole milliseconds of `d`, saturating (no run lasts 584 million years).
+pub fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Whole seconds of `d` as a signed count, saturating.
+pub fn seconds_i64(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

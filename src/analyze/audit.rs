@@ -312,7 +312,7 @@ impl AuditAccumulator {
                 .first_seen
                 .map(|f| (self.now - f.to_utc()).num_seconds())
                 .unwrap_or(0);
-            if age >= self.stuck_after.as_secs() as i64 {
+            if age >= crate::time::seconds_i64(self.stuck_after) {
                 self.stuck.push(Stuck {
                     message_id: m.message_id.clone(),
                     recipient: r.address.clone(),

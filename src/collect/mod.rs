@@ -77,7 +77,7 @@ pub struct HostReport {
 }
 
 fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(d.as_millis() as u64)
+    s.serialize_u64(crate::time::millis(*d))
 }
 
 impl HostReport {

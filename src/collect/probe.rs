@@ -79,7 +79,7 @@ pub async fn probe(host: &Host, credentials: &Credentials) -> Facts {
             match tokio::time::timeout(host.connect_timeout, tokio::net::TcpStream::connect(a))
                 .await
             {
-                Ok(Ok(_)) => Ok(started.elapsed().as_millis() as u64),
+                Ok(Ok(_)) => Ok(crate::time::millis(started.elapsed())),
                 Ok(Err(e)) => Err(e.to_string()),
                 Err(_) => Err(format!(
                     "timed out after {}s",

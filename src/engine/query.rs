@@ -112,7 +112,7 @@ pub async fn run_query(collector: &Arc<Collector>, request: &QueryRequest) -> Qu
         window: WindowView::new(&request.window, &inventory.zone),
         mail_ids: all_ids.into_iter().map(|(_, id)| id).collect(),
         hosts,
-        elapsed_ms: started.elapsed().as_millis() as u64,
+        elapsed_ms: crate::time::millis(started.elapsed()),
         unparsed_lines: sink.unparsed.load(Ordering::Relaxed),
         connections_opened: collector.connections_opened() - opened_before,
     }

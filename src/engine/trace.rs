@@ -126,7 +126,7 @@ pub async fn run_trace(
         stats: Stats {
             rounds: round,
             connections_opened: collector.connections_opened() - opened_before,
-            elapsed_ms: started.elapsed().as_millis() as u64,
+            elapsed_ms: crate::time::millis(started.elapsed()),
             cut,
             unparsed_lines: gathered.unparsed,
             unparsed_examples: gathered.examples,
@@ -184,10 +184,10 @@ async fn search_round(
     }
     let stat = RoundStat {
         round,
-        elapsed_ms: round_started.elapsed().as_millis() as u64,
+        elapsed_ms: crate::time::millis(round_started.elapsed()),
         hosts: reports
             .iter()
-            .map(|r| (r.host.clone(), r.elapsed.as_millis() as u64))
+            .map(|r| (r.host.clone(), crate::time::millis(r.elapsed)))
             .collect(),
         patterns,
     };
@@ -350,7 +350,7 @@ pub(super) fn merge(summaries: &mut BTreeMap<String, HostSummary>, reports: &[Ho
         s.bytes_searched = searched.map(|f| f.size).sum();
         s.files_skipped = s.log_files.len() - s.files;
         s.lines += r.lines;
-        s.elapsed_ms += r.elapsed.as_millis() as u64;
+        s.elapsed_ms += crate::time::millis(r.elapsed);
         if r.error.is_some() {
             s.error = r.error.clone();
         }
