@@ -162,6 +162,30 @@ fn connection_findings(host: &Host, facts: &Facts, out: &mut Vec<Finding>) {
 }
 
 fn log_findings(host: &Host, facts: &Facts, out: &mut Vec<Finding>) {
+    tool_findings(host, facts, out);
+    if facts.files.is_empty() {
+        out.push(finding(
+            "logs",
+            Health::Fail,
+            format!("no file matches {}", host.logs.join(", ")),
+            Some("fix `logs` in the inventory (where does this host's Postfix log?)".into()),
+        ));
+        return;
+    }
+    file_findings(host, facts, out);
+    if let Some(skew) = facts.clock_skew.filter(|s| s.abs() > 60) {
+        out.push(finding(
+            "clock",
+            Health::Warn,
+            format!("the host's clock is {skew}s off ours"),
+            Some("run NTP on the host; windows are compared in absolute time".into()),
+        ));
+    }
+    timestamp_findings(host, facts, out);
+}
+
+/// The tools the search needs, and the decompressors the files need.
+fn tool_findings(host: &Host, facts: &Facts, out: &mut Vec<Finding>) {
     for tool in ["grep", "gzip", "stat"] {
         if !facts.tools.iter().any(|t| t == tool) {
             out.push(finding(
@@ -184,15 +208,10 @@ fn log_findings(host: &Host, facts: &Facts, out: &mut Vec<Finding>) {
             ));
         }
     }
-    if facts.files.is_empty() {
-        out.push(finding(
-            "logs",
-            Health::Fail,
-            format!("no file matches {}", host.logs.join(", ")),
-            Some("fix `logs` in the inventory (where does this host's Postfix log?)".into()),
-        ));
-        return;
-    }
+}
+
+/// Whether the log files can be read and are still being written.
+fn file_findings(host: &Host, facts: &Facts, out: &mut Vec<Finding>) {
     for f in facts.files.iter().filter(|f| !f.readable) {
         out.push(finding(
             "logs",
@@ -204,86 +223,87 @@ fn log_findings(host: &Host, facts: &Facts, out: &mut Vec<Finding>) {
             )),
         ));
     }
-    let newest = facts.files.iter().max_by_key(|f| f.mtime);
-    if let Some(newest) = newest {
-        let age = chrono::Utc::now() - newest.mtime;
-        let bytes: u64 = facts.files.iter().map(|f| f.size).sum();
-        let detail = format!(
-            "{} file(s), {bytes} bytes, newest {} written {} ago",
-            facts.files.len(),
-            newest.path,
-            human(age.num_seconds())
-        );
-        if age.num_hours() > 24 {
-            out.push(finding(
-                "logs",
-                Health::Warn,
-                detail,
-                Some("is Postfix still logging to these files?".into()),
-            ));
-        } else {
-            out.push(finding("logs", Health::Pass, detail, None));
-        }
-    }
-    if let Some(skew) = facts.clock_skew.filter(|s| s.abs() > 60) {
+    let Some(newest) = facts.files.iter().max_by_key(|f| f.mtime) else {
+        return;
+    };
+    let age = chrono::Utc::now() - newest.mtime;
+    let bytes: u64 = facts.files.iter().map(|f| f.size).sum();
+    let detail = format!(
+        "{} file(s), {bytes} bytes, newest {} written {} ago",
+        facts.files.len(),
+        newest.path,
+        human(age.num_seconds())
+    );
+    if age.num_hours() > 24 {
         out.push(finding(
-            "clock",
+            "logs",
             Health::Warn,
-            format!("the host's clock is {skew}s off ours"),
-            Some("run NTP on the host; windows are compared in absolute time".into()),
+            detail,
+            Some("is Postfix still logging to these files?".into()),
         ));
+    } else {
+        out.push(finding("logs", Health::Pass, detail, None));
     }
-    // the line's file: its span runs from the next older file's mtime to its own
+}
+
+/// Whether the first line sampled reads as a time inside its file's span
+/// (the span runs from the next older file's mtime to its own) in the
+/// host's zone.
+fn timestamp_findings(host: &Host, facts: &Facts, out: &mut Vec<Finding>) {
+    let newest = facts.files.iter().max_by_key(|f| f.mtime);
     let sampled = facts
         .first_file
         .as_ref()
         .and_then(|p| facts.files.iter().find(|f| &f.path == p))
         .or(newest);
-    if let (Some(line), Some(newest)) = (
+    let (Some(line), Some(newest)) = (
         facts.first_line.as_ref().filter(|l| !l.trim().is_empty()),
         sampled,
-    ) {
-        let older = facts
-            .files
-            .iter()
-            .map(|f| f.mtime)
-            .filter(|m| *m < newest.mtime)
-            .max();
-        let ctx = LineContext {
-            zone: host.zone,
-            reference: newest.mtime,
-        };
-        match parse_line(line, &ctx) {
-            Err(e) => out.push(finding(
+    ) else {
+        return;
+    };
+    let older = facts
+        .files
+        .iter()
+        .map(|f| f.mtime)
+        .filter(|m| *m < newest.mtime)
+        .max();
+    let ctx = LineContext {
+        zone: host.zone,
+        reference: newest.mtime,
+    };
+    let event = match parse_line(line, &ctx) {
+        Ok(event) => event,
+        Err(e) => {
+            out.push(finding(
                 "timestamps",
                 Health::Warn,
                 format!("first line of {} not understood ({e})", newest.path),
                 Some("is this a syslog-format mail log?".into()),
-            )),
-            Ok(event) => {
-                let t = event.time.to_utc();
-                let too_late = t > newest.mtime + chrono::Duration::hours(1);
-                let too_early = older.is_some_and(|o| t < o - chrono::Duration::hours(1));
-                if too_late || too_early {
-                    out.push(finding(
-                        "timestamps",
-                        Health::Warn,
-                        format!(
-                            "first line of {} reads {} in {}, outside the file's time span",
-                            newest.path, event.time, host.zone
-                        ),
-                        Some("check `timezone` for this host".into()),
-                    ));
-                } else {
-                    out.push(finding(
-                        "timestamps",
-                        Health::Pass,
-                        format!("syslog timestamps fit zone {}", host.zone),
-                        None,
-                    ));
-                }
-            }
+            ));
+            return;
         }
+    };
+    let t = event.time.to_utc();
+    let too_late = t > newest.mtime + chrono::Duration::hours(1);
+    let too_early = older.is_some_and(|o| t < o - chrono::Duration::hours(1));
+    if too_late || too_early {
+        out.push(finding(
+            "timestamps",
+            Health::Warn,
+            format!(
+                "first line of {} reads {} in {}, outside the file's time span",
+                newest.path, event.time, host.zone
+            ),
+            Some("check `timezone` for this host".into()),
+        ));
+    } else {
+        out.push(finding(
+            "timestamps",
+            Health::Pass,
+            format!("syslog timestamps fit zone {}", host.zone),
+            None,
+        ));
     }
 }
 
