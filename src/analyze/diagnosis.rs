@@ -437,8 +437,11 @@ const RESTRICTIONS: &[(&str, &str)] = &[
 
 fn refused_next_step(e: &Evidence) -> String {
     let stage = e.stage.as_deref().unwrap_or_default();
-    let by = if e.action.as_deref().is_some_and(|a| a.starts_with("milter")) {
+    let action = e.action.as_deref().unwrap_or_default();
+    let by = if action.starts_with("milter") {
         Some("a milter".to_string())
+    } else if action.starts_with("proxy") {
+        Some("the before-queue content filter (smtpd_proxy_filter)".to_string())
     } else {
         RESTRICTIONS
             .iter()
@@ -639,7 +642,8 @@ fn recipient_evidence(message: &MessageTrace, r: &RecipientOutcome) -> Evidence 
         sender: message.sender.clone(),
         client: message.origin.as_ref().and_then(|o| o.client.clone()),
         note: r.note.clone(),
-        ..Evidence::default()
+        action: r.refused_at.as_ref().map(|f| f.action.clone()),
+        stage: r.refused_at.as_ref().map(|f| f.stage.clone()),
     }
 }
 
@@ -1102,6 +1106,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_refusal_names_the_milter_or_proxy_filter_that_made_it() {
+        let mut e = ev(
+            "5.7.0",
+            Some(554),
+            "554 5.7.0 Reject, id=19545-03 - spam",
+            Some(State::Rejected),
+        );
+        e.action = Some("proxy-reject".into());
+        e.stage = Some("END-OF-MESSAGE".into());
+        let d = rule(&e);
+        assert_eq!(d.rule, "rejected_before_queue");
+        assert!(
+            d.next_step.contains("before-queue content filter"),
+            "{}",
+            d.next_step
+        );
+        e.action = Some("milter-reject".into());
+        assert!(rule(&e).next_step.contains("a milter"));
+        e.action = Some("reject".into());
+        e.stage = Some("RCPT".into());
+        assert!(rule(&e).next_step.contains("smtpd_recipient_restrictions"));
     }
 
     #[test]

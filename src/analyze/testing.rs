@@ -65,6 +65,7 @@ pub fn recipient(address: &str, state: State, host: &str, reply: &str) -> Recipi
         path: vec![host.to_string()],
         failed_hop: None,
         note: None,
+        refused_at: None,
     }
 }
 

@@ -15,7 +15,8 @@ pub use directory::{HostDirectory, Resolved};
 pub use instance::{build_instances, Attempt, Instance};
 pub use links::{Link, LinkKind};
 pub use model::{
-    AttemptView, Edge, InstanceView, MessageTrace, Origin, RecipientOutcome, Refusal, State, Trace,
+    AttemptView, Edge, InstanceView, MessageTrace, Origin, RecipientOutcome, Refusal, RefusedAt,
+    State, Trace,
 };
 pub use needs::{next_searches, Line, Need, OutOfOrder, Rounds};
 pub use stream::{SeedRule, StreamCorrelator};

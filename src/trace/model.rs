@@ -82,6 +82,27 @@ pub struct RecipientOutcome {
     pub failed_hop: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The refusal, discard or hold that decided the state, as logged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused_at: Option<RefusedAt>,
+}
+
+/// The action and SMTP stage (or cleanup class) of a refusal, discard or
+/// hold: `reject` at `RCPT`, `proxy-reject` at `END-OF-MESSAGE`,
+/// `milter-hold` at `END-OF-MESSAGE`, `reject` at `header`...
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefusedAt {
+    pub action: String,
+    pub stage: String,
+}
+
+impl RefusedAt {
+    pub fn of(reject: &Reject) -> RefusedAt {
+        RefusedAt {
+            action: reject.action.clone(),
+            stage: reject.stage.clone(),
+        }
+    }
 }
 
 /// What happened to a message whose recipients no line names: refused,
@@ -684,6 +705,7 @@ pub(super) fn refusal(host: &str, time: DateTime<FixedOffset>, reject: &Reject) 
                 "{} at {} before queueing",
                 reject.action, reject.stage
             )),
+            refused_at: Some(RefusedAt::of(reject)),
         }],
         None => Vec::new(),
     };

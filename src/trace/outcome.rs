@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use super::directory::HostDirectory;
 use super::instance::{Attempt, Instance};
 use super::links::{target_of, InstanceIndex, LinkKind, Target};
-use super::model::{RecipientOutcome, State};
+use super::model::{RecipientOutcome, RefusedAt, State};
 use crate::parse::DeliveryStatus;
 
 /// Outcomes of every recipient of the instance `entry`.
@@ -213,6 +213,7 @@ impl Walker<'_> {
             path: path.to_vec(),
             failed_hop: None,
             note,
+            refused_at: reject.map(|(_, r)| RefusedAt::of(r)),
         }
     }
 }
@@ -279,6 +280,7 @@ fn outcome(
         path,
         failed_hop,
         note,
+        refused_at: None,
     }
 }
 

@@ -46,6 +46,7 @@ fn outcome(address: &str, host: &str, mail_id: &str, time: &str) -> RecipientOut
         path: vec!["h1".into(), host.into()],
         failed_hop: None,
         note: None,
+        refused_at: None,
     }
 }
 
