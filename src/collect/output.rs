@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
-
 use super::{FileInfo, FileState, HostReport, RawLine};
 use crate::plan::protocol::{read_control, read_numbered, Control, FileMark};
 
@@ -102,11 +100,8 @@ impl<'a> OutputReader<'a> {
                     FileMark::Skip => FileState::Skipped,
                 };
                 let info = Arc::new(FileInfo {
+                    mtime: stat.mtime_utc(),
                     path: stat.path,
-                    mtime: Utc
-                        .timestamp_opt(stat.mtime, 0)
-                        .single()
-                        .unwrap_or_default(),
                     size: stat.size,
                     state,
                     pass,

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::ssh::{Credentials, SshSession};
@@ -183,11 +183,8 @@ fn read_probe(text: &str, sent_at: DateTime<Utc>, facts: &mut Facts) {
             Control::Clock(Some(remote)) => facts.clock_skew = Some(remote - sent_at.timestamp()),
             Control::Tool(tool) => facts.tools.push(tool),
             Control::Log { readable, stat } => facts.files.push(ProbedFile {
+                mtime: stat.mtime_utc(),
                 path: stat.path,
-                mtime: Utc
-                    .timestamp_opt(stat.mtime, 0)
-                    .single()
-                    .unwrap_or_default(),
                 size: stat.size,
                 readable,
             }),

@@ -67,6 +67,17 @@ pub struct Stat {
     pub path: String,
 }
 
+impl Stat {
+    /// The modification time as a moment (the epoch if out of range).
+    pub fn mtime_utc(&self) -> chrono::DateTime<chrono::Utc> {
+        use chrono::TimeZone;
+        chrono::Utc
+            .timestamp_opt(self.mtime, 0)
+            .single()
+            .unwrap_or_default()
+    }
+}
+
 /// One control line, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Control {

@@ -28,13 +28,8 @@ pub fn json<T: Serialize>(value: &T) -> String {
 }
 
 /// A sender as printed: `<>` for the null sender, `unknown` when no line
-/// named one; never an empty string.
-pub fn sender_text(sender: Option<&str>) -> String {
-    match sender {
-        Some(s) => address_text(s),
-        None => "unknown".to_string(),
-    }
-}
+/// named one; never an empty string (the one rule analysis words its notes by).
+pub use crate::analyze::sender_text;
 
 /// An address as printed: `<>` for the empty (null) address.
 pub fn address_text(address: &str) -> String {
